@@ -1,0 +1,35 @@
+/** Error codes the project branches on. Never branch on message text. */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SOURCE_URI_INVALID'
+  | 'SOURCE_UNSUPPORTED'
+  | 'CONNECT_FAILED'
+  | 'CONNECT_TIMEOUT'
+  | 'READ_TIMEOUT'
+  | 'PEER_CLOSED'
+  | 'FRAME_TOO_LARGE'
+  | 'PROTOCOL_ERROR'
+  | 'SERVER_ERROR'
+  | 'ABORTED';
+
+/** An error with a stable code, a context object for logs, and an optional cause. */
+export class Ups2MqttError extends Error {
+  readonly code: ErrorCode;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'Ups2MqttError';
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+}
+
+/** Type guard, optionally for one code. */
+export function isUps2MqttError(err: unknown, code?: ErrorCode): err is Ups2MqttError {
+  return err instanceof Ups2MqttError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,36 @@
+/**
+ * Discrete UPS events, published non-retained on `ups2mqtt/<ups_id>/event` and offered to
+ * Home Assistant as an `event` entity (homeassistant.md §4.4).
+ */
+export const EVENT_TYPES = [
+  'power_lost',
+  'power_restored',
+  'on_battery',
+  'low_battery',
+  'battery_ok',
+  'replace_battery',
+  'overload',
+  'self_test_started',
+  'self_test_completed',
+  'shutdown_initiated',
+  'comm_lost',
+  'comm_restored',
+  'battery_disconnected',
+  'battery_reattached',
+  'daemon_started',
+  'daemon_stopped',
+  'other',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface UpsEvent {
+  event_type: EventType;
+  /** ISO 8601 with offset: when it happened (the source's time where it has one). */
+  at: string;
+  /** Human text, e.g. apcupsd's event-log line. */
+  message?: string;
+  /** Where the event was learned: the daemon's own log, or a state change seen by the bridge. */
+  origin: 'source_log' | 'state_change' | 'bridge';
+  /** True when it happened while a battery self-test was running. */
+  during_self_test?: boolean;
+}
