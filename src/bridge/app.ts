@@ -1,0 +1,154 @@
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { UpsSource } from '../core/source.ts';
+import type { UpsState, UpsStateKey } from '../core/state.ts';
+import type { CommandRouter } from '../commands/router.ts';
+import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
+import type { MqttGateway } from '../mqtt/gateway.ts';
+import type { Topics } from '../mqtt/topics.ts';
+import { UpsBridge, type UpsBridgeOptions, type UpsIdentityInfo } from './ups-bridge.ts';
+
+export interface BridgeAppOptions {
+  upses: { options: UpsBridgeOptions; source: UpsSource }[];
+  homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
+  /** Upper bound of the random wait before re-announcing on HA's birth (HA docs advise one). */
+  birthDelayMaxMs?: number;
+}
+
+export interface BridgeAppDeps {
+  gateway: MqttGateway;
+  topics: Topics;
+  announcer: DiscoveryAnnouncer;
+  commands: CommandRouter;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+/**
+ * The running bridge: one UpsBridge per UPS over one MQTT gateway, re-announcing
+ * discovery, availability and state after every (re)connect and on Home Assistant's birth.
+ */
+export class BridgeApp {
+  readonly bridges: UpsBridge[] = [];
+  private readonly commandSubscriptions = new Set<string>();
+  private birthTimer: TimerHandle | undefined;
+  private subscribed = false;
+  private orphansChecked = false;
+  private announcing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly opts: BridgeAppOptions,
+    private readonly deps: BridgeAppDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    const { gateway, announcer } = this.deps;
+    announcer.setExtraComponents(() => ({}));
+    for (const ups of this.opts.upses) {
+      const log = this.deps.logger.child({ source: ups.source.description });
+      // Called after a good reading whenever the set of keys grew: the UPS id is known then.
+      const discovery = {
+        update: async (id: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>) => {
+          if (this.opts.homeassistant.enabled) {
+            await this.deps.announcer.update(id, state, keys);
+            await this.maybeRemoveOrphans();
+          }
+          await this.ensureCommandSubscription(bridge, ups.source);
+        },
+      };
+      const bridge: UpsBridge = new UpsBridge(ups.options, {
+        source: ups.source,
+        publisher: gateway,
+        topics: this.deps.topics,
+        clock: this.deps.clock,
+        logger: log,
+        discovery,
+      });
+      this.bridges.push(bridge);
+    }
+    gateway.onConnected(() => {
+      this.announcing = this.announcing.then(() => this.onConnected());
+      return this.announcing;
+    });
+    gateway.start();
+    await Promise.all(this.bridges.map((b) => b.start()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.birthTimer) this.deps.clock.clearTimeout(this.birthTimer);
+    await Promise.all(this.bridges.map((b) => b.stop()));
+    await this.deps.gateway.stop();
+  }
+
+  /** Every UPS is read and fresh (for health checks). */
+  allAvailable(): boolean {
+    return this.bridges.every((b) => b.currentAvailability === 'online');
+  }
+
+  private async onConnected(): Promise<void> {
+    const { gateway, announcer, logger } = this.deps;
+    const ha = this.opts.homeassistant;
+    if (!this.subscribed) {
+      this.subscribed = true;
+      if (ha.enabled) {
+        await gateway.subscribe(ha.statusTopic, (msg) => {
+          if (msg.payload.toString('utf8') === 'online') this.scheduleBirthAnnounce();
+        });
+      }
+    }
+    announcer.reset();
+    if (ha.enabled) {
+      const found = await gateway.scanRetained(
+        `${ha.discoveryPrefix}/device/+/config`,
+        `${this.deps.topics.base}/bridge/sync`,
+      );
+      const devices = found.flatMap((m) => announcer.parseRetained(m.topic, m.payload) ?? []);
+      announcer.setPrevious(devices);
+      this.orphansChecked = false;
+      logger.debug({ found: devices.map((d) => d.upsId) }, 'retained discovery on the broker');
+    }
+    await this.announceAll();
+    await this.maybeRemoveOrphans();
+    for (const b of this.bridges) {
+      const ups = this.opts.upses[this.bridges.indexOf(b)];
+      if (ups) await this.ensureCommandSubscription(b, ups.source);
+    }
+  }
+
+  private scheduleBirthAnnounce(): void {
+    const { clock, logger } = this.deps;
+    if (this.birthTimer) clock.clearTimeout(this.birthTimer);
+    const delay = Math.round((this.deps.random ?? Math.random)() * (this.opts.birthDelayMaxMs ?? 2000));
+    logger.info({ delay_ms: delay }, 'Home Assistant is online: re-announcing');
+    this.birthTimer = clock.setTimeout(() => {
+      this.birthTimer = undefined;
+      this.deps.announcer.reset();
+      this.announcing = this.announcing.then(() => this.announceAll());
+    }, delay);
+  }
+
+  private async announceAll(): Promise<void> {
+    for (const b of this.bridges) await b.announce();
+  }
+
+  /** Once every UPS has its id, clear retained devices of UPSes no longer configured. */
+  private async maybeRemoveOrphans(): Promise<void> {
+    if (this.orphansChecked || !this.opts.homeassistant.enabled) return;
+    if (!this.deps.gateway.connected) return;
+    const ids = this.bridges.map((b) => b.id);
+    if (ids.some((id) => id === undefined)) return;
+    this.orphansChecked = true;
+    await this.deps.announcer.removeOrphans(new Set(ids as string[]));
+  }
+
+  private async ensureCommandSubscription(bridge: UpsBridge, source: UpsSource): Promise<void> {
+    const id = bridge.id;
+    if (!id || this.commandSubscriptions.has(id) || !this.deps.gateway.connected) return;
+    if (source.capabilities().commands.length === 0) return;
+    this.commandSubscriptions.add(id);
+    await this.deps.gateway.subscribe(this.deps.topics.commandFilter(id), (msg) => {
+      void this.deps.commands.handle({ upsId: id, source, afterCommand: () => bridge.wake() }, msg);
+    });
+  }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { systemClock } from '../core/clock.ts';
+import { isUps2MqttError } from '../core/errors.ts';
+import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
+import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
+import { type ParsedArgs, parseArgs } from './args.ts';
+import { helpText } from './help.ts';
+import { createLogger } from './logger.ts';
+import { startBridge, stopOnSignals } from './run.ts';
+import { readOnce, renderHuman } from './status.ts';
+import { packageInfo } from './version.ts';
+
+/**
+ * The composition root: the only place that reads argv and the environment, builds the
+ * root logger and picks sources (style.md "One composition root").
+ */
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.version) {
+    process.stdout.write(`${packageInfo().version}\n`);
+    return 0;
+  }
+  if (args.help || args.command === 'help') {
+    process.stdout.write(helpText(args.helpFor ?? (args.help ? args.command : undefined)));
+    return 0;
+  }
+  if (args.unknown.length > 0) {
+    process.stderr.write(`ups2mqtt: unknown command "${args.unknown.join(' ')}"; see ups2mqtt --help\n`);
+    return 64;
+  }
+  switch (args.command) {
+    case 'config-check':
+      return configCheck(args, env);
+    case 'status':
+      return status(args, env);
+    case 'demo': {
+      const { runDemo } = await import('./demo.ts');
+      return runDemo(args, env);
+    }
+    default:
+      return run(args, env);
+  }
+}
+
+function load(args: ParsedArgs, env: NodeJS.ProcessEnv, rest: string[] = args.rest) {
+  return loadConfig({ ...(args.configFile ? { file: args.configFile } : {}), env, args: rest });
+}
+
+function reportInvalid(problems: Parameters<typeof formatProblems>[0]): number {
+  process.stderr.write(`ups2mqtt: invalid configuration (nothing was started):\n${formatProblems(problems)}\n`);
+  return EXIT_CONFIG;
+}
+
+function unavailableKinds(kinds: string[]): string[] {
+  return kinds.filter((k) => !AVAILABLE_SOURCE_KINDS.has(k as never));
+}
+
+function configCheck(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
+  const result = load(args, env);
+  if (!result.ok) return reportInvalid(result.problems);
+  const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
+  if (missing.length > 0) {
+    return reportInvalid(missing.map((k) => ({ key: 'source', message: `source kind "${k}" is not available in this version` })));
+  }
+  process.stdout.write(`${JSON.stringify(result.effective, null, 2)}\n`);
+  process.stderr.write('configuration is valid\n');
+  return 0;
+}
+
+async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const result = load(args, env);
+  if (!result.ok) return reportInvalid(result.problems);
+  const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
+  if (missing.length > 0) {
+    return reportInvalid(missing.map((k) => ({ key: 'source', message: `source kind "${k}" is not available in this version` })));
+  }
+  const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
+  logger.debug({ config: result.effective }, 'effective configuration');
+  const app = await startBridge(result.config, logger);
+  await stopOnSignals(app, logger);
+  return 0;
+}
+
+async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const result = load(args, env);
+  if (!result.ok) return reportInvalid(result.problems);
+  const ups = result.config.upses[0];
+  if (!ups) return reportInvalid([{ key: 'source', message: 'give --source URI' }]);
+  const logger = createLogger({ level: env.UPS2MQTT_LOG_LEVEL ?? 'warn', format: result.config.log.format, isTty: process.stderr.isTTY === true });
+  try {
+    const state = await readOnce(ups.spec, { logger, clock: systemClock, nis: result.config.nis });
+    process.stdout.write(args.json ? `${JSON.stringify(state, null, 2)}\n` : renderHuman(state));
+    return 0;
+  } catch (err) {
+    const code = isUps2MqttError(err) ? ` [${err.code}]` : '';
+    process.stderr.write(`ups2mqtt: cannot read ${ups.source}: ${err instanceof Error ? err.message : String(err)}${code}\n`);
+    return isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? EXIT_CONFIG : 1;
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ups2mqtt: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BridgeApp } from '../bridge/app.ts';
+import { CommandRouter } from '../commands/router.ts';
+import { systemClock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { AppConfig } from '../config/load.ts';
+import { DiscoveryAnnouncer } from '../ha/announcer.ts';
+import { MqttGateway } from '../mqtt/gateway.ts';
+import { Topics } from '../mqtt/topics.ts';
+import { createSource } from '../sources/index.ts';
+import { packageInfo } from './version.ts';
+
+/** Wires and starts the bridge for a validated configuration. */
+export async function startBridge(config: AppConfig, logger: Logger): Promise<BridgeApp> {
+  const clock = systemClock;
+  const topics = new Topics(config.mqtt.baseTopic);
+  const m = config.mqtt;
+  const readOpt = (path: string): Buffer | undefined => (path === '' ? undefined : readFileSync(path));
+  const ca = readOpt(m.caFile);
+  const cert = readOpt(m.certFile);
+  const key = readOpt(m.keyFile);
+  const gateway = new MqttGateway(
+    {
+      url: m.url,
+      ...(m.username ? { username: m.username } : {}),
+      ...(m.password ? { password: m.password } : {}),
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      rejectUnauthorized: m.rejectUnauthorized,
+      clientId: m.clientId || `ups2mqtt_${randomBytes(4).toString('hex')}`,
+      protocolVersion: m.protocolVersion,
+      keepaliveS: m.keepaliveS,
+      reconnectPeriodMs: m.reconnectPeriodMs,
+      bridgeStateTopic: topics.bridgeState(),
+    },
+    logger.child({ module: 'mqtt' }),
+  );
+  const pkg = packageInfo();
+  const announcer = new DiscoveryAnnouncer(
+    {
+      discoveryPrefix: config.homeassistant.discoveryPrefix,
+      baseTopic: config.mqtt.baseTopic,
+      origin: { name: pkg.name, swVersion: pkg.version, supportUrl: pkg.homepage },
+    },
+    gateway,
+    logger.child({ module: 'homeassistant' }),
+  );
+  const commands = new CommandRouter({ allow: new Set() }, gateway, topics, logger.child({ module: 'commands' }));
+  const upses = [];
+  for (const ups of config.upses) {
+    const source = await createSource(ups.spec, {
+      logger: logger.child({ module: 'source', ups: ups.id }),
+      clock,
+      nis: config.nis,
+    });
+    upses.push({
+      source,
+      options: {
+        ...(ups.id ? { id: ups.id } : {}),
+        ...(ups.name ? { name: ups.name } : {}),
+        pollIntervalMs: ups.pollIntervalMs,
+        heartbeatIntervalMs: config.state.heartbeatIntervalMs,
+        maxDataAgeS: config.state.maxDataAgeS,
+      },
+    });
+  }
+  const app = new BridgeApp(
+    { upses, homeassistant: config.homeassistant },
+    { gateway, topics, announcer, commands, clock, logger },
+  );
+  await app.start();
+  logger.info(
+    { version: pkg.version, upses: config.upses.map((u) => u.id ?? '(from serial)'), broker: m.url.replace(/\/\/[^@/]*@/, '//') },
+    'ups2mqtt started',
+  );
+  return app;
+}
+
+/** Stops the app on SIGINT/SIGTERM (publishing offline first); a second signal forces exit. */
+export function stopOnSignals(app: BridgeApp, logger: Logger, extra?: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      void app
+        .stop()
+        .then(() => extra?.())
+        .catch((err: unknown) => logger.error({ err }, 'error while stopping'))
+        .finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,270 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import convict from 'convict';
+import YAML from 'yaml';
+import { type SourceSpec, maskUri, parseSourceUri } from '../sources/uri.ts';
+import { type ConfigSchema, type UpsEntry, schemaDefinition } from './schema.ts';
+
+/** One configuration problem, worded for the person who has to fix it. */
+export interface ConfigProblem {
+  key: string;
+  env?: string;
+  message: string;
+}
+
+/** A UPS as the bridge serves it. */
+export interface UpsConfig {
+  /** Configured id; undefined means "the slugified serial number once it is known". */
+  id?: string;
+  name?: string;
+  source: string;
+  spec: SourceSpec;
+  pollIntervalMs: number;
+}
+
+export interface AppConfig {
+  upses: UpsConfig[];
+  mqtt: {
+    url: string;
+    username: string;
+    password: string;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    rejectUnauthorized: boolean;
+    clientId: string;
+    baseTopic: string;
+    protocolVersion: 4 | 5;
+    keepaliveS: number;
+    reconnectPeriodMs: number;
+  };
+  homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
+  state: { heartbeatIntervalMs: number; maxDataAgeS: number };
+  nis: { timeoutMs: number; eventsIntervalMs: number };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+}
+
+export type LoadResult =
+  | { ok: true; config: AppConfig; effective: Record<string, unknown> }
+  | { ok: false; problems: ConfigProblem[] };
+
+export interface LoadOptions {
+  file?: string;
+  env: Record<string, string | undefined>;
+  args: string[];
+}
+
+/** Exit code for invalid configuration (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+convict.addParser([
+  { extension: 'json', parse: JSON.parse },
+  { extension: ['yml', 'yaml'], parse: (text: string) => YAML.parse(text) as unknown },
+]);
+
+/** Map of dotted key → env name, from the schema. */
+export function envNames(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [k, v] of Object.entries(node)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v && typeof v === 'object' && 'doc' in v) {
+        const env = (v as { env?: string }).env;
+        if (env) out.set(key, env);
+      } else if (v && typeof v === 'object') {
+        walk(v as Record<string, unknown>, key);
+      }
+    }
+  };
+  walk(schemaDefinition as unknown as Record<string, unknown>, '');
+  return out;
+}
+
+function problem(key: string, message: string): ConfigProblem {
+  const env = envNames().get(key);
+  return env ? { key, env, message } : { key, message };
+}
+
+/** Splits convict's joined validation message into one problem per line. */
+function convictProblems(message: string): ConfigProblem[] {
+  return message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
+      if (undeclared) return problem(undeclared[1] ?? '?', 'is not a known setting');
+      const keyed = /^([A-Za-z0-9_.]+): (.*)$/.exec(line);
+      if (keyed) return problem(keyed[1] ?? '?', keyed[2] ?? line);
+      return problem('?', line);
+    });
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  const ext = extname(file).toLowerCase();
+  const parsed: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('the top level must be a mapping of settings');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Loads and validates the configuration. Every problem is reported at once; nothing is
+ * started by the caller unless `ok` is true.
+ */
+export function loadConfig(opts: LoadOptions): LoadResult {
+  const problems: ConfigProblem[] = [];
+  const cfg = convict<ConfigSchema>(schemaDefinition, { env: opts.env, args: opts.args });
+  if (opts.file) {
+    try {
+      cfg.load(readConfigFile(opts.file));
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { ok: false, problems: [{ key: 'config', message: `cannot read ${opts.file}: ${why}` }] };
+    }
+  }
+  try {
+    cfg.validate({ allowed: 'strict' });
+  } catch (err) {
+    problems.push(...convictProblems(err instanceof Error ? err.message : String(err)));
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const props = cfg.getProperties() as unknown as RawConfig;
+  const upses = resolveUpses(props, problems);
+  const mqtt = props.mqtt;
+  if ((mqtt.cert === '') !== (mqtt.key === '')) {
+    problems.push(problem(mqtt.cert === '' ? 'mqtt.cert' : 'mqtt.key', 'mqtt.cert and mqtt.key go together'));
+  }
+  for (const [key, path] of [
+    ['mqtt.ca', mqtt.ca],
+    ['mqtt.cert', mqtt.cert],
+    ['mqtt.key', mqtt.key],
+  ] as const) {
+    if (path !== '') {
+      try {
+        readFileSync(path);
+      } catch {
+        problems.push(problem(key, `cannot read file ${path}`));
+      }
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const config: AppConfig = {
+    upses,
+    mqtt: {
+      url: mqtt.url,
+      username: mqtt.username,
+      password: mqtt.password,
+      caFile: mqtt.ca,
+      certFile: mqtt.cert,
+      keyFile: mqtt.key,
+      rejectUnauthorized: mqtt.reject_unauthorized,
+      clientId: mqtt.client_id,
+      baseTopic: mqtt.base_topic,
+      protocolVersion: mqtt.protocol_version === 5 ? 5 : 4,
+      keepaliveS: mqtt.keepalive,
+      reconnectPeriodMs: Math.round(mqtt.reconnect_period * 1000),
+    },
+    homeassistant: {
+      enabled: props.homeassistant.enabled,
+      discoveryPrefix: props.homeassistant.discovery_prefix,
+      statusTopic: props.homeassistant.status_topic,
+    },
+    state: {
+      heartbeatIntervalMs: Math.round(props.state.heartbeat_interval * 1000),
+      maxDataAgeS: props.state.max_data_age,
+    },
+    nis: {
+      timeoutMs: Math.round(props.nis.timeout * 1000),
+      eventsIntervalMs: Math.round(props.nis.events_interval * 1000),
+    },
+    log: { level: props.log.level, format: props.log.format },
+  };
+  return { ok: true, config, effective: maskedEffective(props) };
+}
+
+interface RawConfig {
+  source: string;
+  ups_id: string;
+  ups_name: string;
+  poll_interval: number;
+  upses: UpsEntry[];
+  state: { heartbeat_interval: number; max_data_age: number };
+  nis: { timeout: number; events_interval: number };
+  mqtt: {
+    url: string;
+    username: string;
+    password: string;
+    ca: string;
+    cert: string;
+    key: string;
+    reject_unauthorized: boolean;
+    client_id: string;
+    base_topic: string;
+    protocol_version: number;
+    keepalive: number;
+    reconnect_period: number;
+  };
+  homeassistant: { enabled: boolean; discovery_prefix: string; status_topic: string };
+  log: { level: string; format: 'auto' | 'json' | 'pretty' };
+}
+
+function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] {
+  const entries: UpsEntry[] =
+    props.upses.length > 0
+      ? props.upses
+      : props.source !== ''
+        ? [
+            {
+              source: props.source,
+              ...(props.ups_id ? { id: props.ups_id } : {}),
+              ...(props.ups_name ? { name: props.ups_name } : {}),
+            },
+          ]
+        : [];
+  if (entries.length === 0) {
+    problems.push(problem('source', 'no UPS configured: set UPS2MQTT_SOURCE (or --source), or list `upses` in a config file'));
+    return [];
+  }
+  const seen = new Set<string>();
+  const out: UpsConfig[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.id !== undefined) {
+      if (seen.has(entry.id)) problems.push(problem('upses', `[${i}].id "${entry.id}" is used twice`));
+      seen.add(entry.id);
+    }
+    const ups: UpsConfig = {
+      source: entry.source,
+      spec: parseSourceUri(entry.source),
+      pollIntervalMs: Math.round((entry.poll_interval ?? props.poll_interval) * 1000),
+    };
+    if (entry.id !== undefined) ups.id = entry.id;
+    if (entry.name !== undefined && entry.name !== '') ups.name = entry.name;
+    out.push(ups);
+  });
+  if (out.length > 1 && out.some((u) => u.id === undefined)) {
+    // Without ids, two UPSes of one process could only be told apart by serial, which is
+    // not known until they answer; ids make topics predictable (users.md §1.4).
+    problems.push(problem('upses', 'every entry needs an `id` when more than one UPS is listed'));
+  }
+  return out;
+}
+
+/** The effective configuration with secrets masked, for `config check` and the start log. */
+function maskedEffective(props: RawConfig): Record<string, unknown> {
+  const copy = structuredClone(props) as unknown as Record<string, unknown>;
+  const mqtt = copy.mqtt as Record<string, unknown>;
+  if (mqtt.password !== '') mqtt.password = '***';
+  copy.source = maskUri(props.source);
+  copy.upses = props.upses.map((u) => ({ ...u, source: maskUri(u.source) }));
+  return copy;
+}
+
+/** Renders problems as lines: `key (ENV_NAME): message`. */
+export function formatProblems(problems: ConfigProblem[]): string {
+  return problems.map((p) => `  - ${p.key}${p.env ? ` (${p.env})` : ''}: ${p.message}`).join('\n');
+}

@@ -1,0 +1,250 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/log.ts';
+import { Listeners } from '../util/listeners.ts';
+import { isPublishableTopic, topicMatches } from './topics.ts';
+
+/** Connection settings of the gateway (a slice of AppConfig.mqtt, files already read). */
+export interface GatewayOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  keepaliveS: number;
+  reconnectPeriodMs: number;
+  /** Topic of the bridge's own availability: `online` on connect, `offline` as last will. */
+  bridgeStateTopic: string;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+export interface PublishOptions {
+  retain: boolean;
+  qos?: 0 | 1;
+  /** Keep the message (bounded) while disconnected and send it after reconnecting. */
+  queueWhileOffline?: boolean;
+}
+
+type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
+
+const OFFLINE_QUEUE_LIMIT = 1000;
+
+/**
+ * The one place that speaks MQTT (style.md habit 8): last will, bridge birth, the wildcard
+ * guard, the retained registry and subscriptions. Nothing else imports `mqtt`.
+ *
+ * While the broker is unreachable, ordinary publishes are dropped: on every (re)connect the
+ * bridge re-announces discovery, availability and the *current* state, so nothing stale is
+ * replayed. Only messages that cannot be re-derived (events) ask to be queued.
+ */
+export class MqttGateway {
+  private client: MqttClient | undefined;
+  private readonly handlers: { filter: string; fn: (msg: IncomingMessage) => void }[] = [];
+  private readonly retainedTopics = new Set<string>();
+  private readonly offlineQueue: { topic: string; payload: string | Buffer; opts: PublishOptions }[] = [];
+  private readonly connectedListeners: Listeners<[]>;
+  private readonly disconnectedListeners: Listeners<[]>;
+  private isConnected = false;
+  private stopping = false;
+
+  constructor(
+    private readonly opts: GatewayOptions,
+    private readonly logger: Logger,
+    private readonly connectFn: ConnectFn = mqtt.connect,
+  ) {
+    this.connectedListeners = new Listeners(logger, 'mqtt connected');
+    this.disconnectedListeners = new Listeners(logger, 'mqtt disconnected');
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Called after every (re)connect, once the bridge state says `online`. */
+  onConnected(fn: () => unknown): () => void {
+    return this.connectedListeners.add(fn);
+  }
+
+  onDisconnected(fn: () => unknown): () => void {
+    return this.disconnectedListeners.add(fn);
+  }
+
+  /** Starts connecting; returns at once. Reconnects forever until stop(). */
+  start(): void {
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: o.protocolVersion,
+      keepalive: o.keepaliveS,
+      reconnectPeriod: o.reconnectPeriodMs,
+      connectTimeout: 10_000,
+      clean: true,
+      resubscribe: true,
+      queueQoSZero: false,
+      rejectUnauthorized: o.rejectUnauthorized,
+      will: { topic: o.bridgeStateTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    };
+    if (o.username) options.username = o.username;
+    if (o.password) options.password = o.password;
+    if (o.ca) options.ca = o.ca;
+    if (o.cert) options.cert = o.cert;
+    if (o.key) options.key = o.key;
+    const client = this.connectFn(o.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      this.isConnected = true;
+      this.logger.info({ url: redactUrl(o.url) }, 'connected to MQTT broker');
+      // Birth and will share topic, QoS and retain flag (homeassistant.md §1.6, §7 item 7).
+      client.publish(o.bridgeStateTopic, 'online', { qos: 1, retain: true });
+      this.retainedTopics.add(o.bridgeStateTopic);
+      this.flushQueue();
+      this.connectedListeners.emit();
+    });
+    client.on('close', () => {
+      if (this.isConnected) {
+        this.isConnected = false;
+        if (!this.stopping) this.logger.warn({ url: redactUrl(o.url) }, 'lost the MQTT broker; reconnecting');
+        this.disconnectedListeners.emit();
+      }
+    });
+    client.on('error', (err) => {
+      this.logger.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'MQTT error');
+    });
+    client.on('message', (topic, payload, packet) => {
+      const msg: IncomingMessage = { topic, payload, retain: packet.retain === true };
+      for (const h of this.handlers) {
+        if (!topicMatches(h.filter, topic)) continue;
+        try {
+          h.fn(msg);
+        } catch (err) {
+          this.logger.error({ err, topic }, 'message handler failed');
+        }
+      }
+    });
+  }
+
+  /**
+   * Publishes; resolves true when handed to the broker (QoS 1: acknowledged), false when
+   * dropped because the broker is unreachable. Refuses wildcard topics.
+   */
+  async publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<boolean> {
+    if (!isPublishableTopic(topic)) {
+      this.logger.error({ topic }, 'refusing to publish to an invalid topic');
+      return false;
+    }
+    if (opts.retain) {
+      if (payload.length === 0) this.retainedTopics.delete(topic);
+      else this.retainedTopics.add(topic);
+    }
+    const client = this.client;
+    if (!client || !this.isConnected) {
+      if (opts.queueWhileOffline) {
+        if (this.offlineQueue.length >= OFFLINE_QUEUE_LIMIT) this.offlineQueue.shift();
+        this.offlineQueue.push({ topic, payload, opts });
+      }
+      return false;
+    }
+    try {
+      await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
+      return true;
+    } catch (err) {
+      this.logger.debug({ err, topic }, 'publish failed');
+      return false;
+    }
+  }
+
+  /** Subscribes (kept across reconnects). Handlers get every matching message. */
+  async subscribe(filter: string, fn: (msg: IncomingMessage) => void): Promise<() => void> {
+    const entry = { filter, fn };
+    this.handlers.push(entry);
+    const client = this.client;
+    if (client) await client.subscribeAsync(filter, { qos: 1 });
+    return () => {
+      const i = this.handlers.indexOf(entry);
+      if (i >= 0) this.handlers.splice(i, 1);
+      if (!this.handlers.some((h) => h.filter === filter)) client?.unsubscribe(filter);
+    };
+  }
+
+  /**
+   * Returns the retained messages the broker holds under `filter`. A broker sends retained
+   * messages right after the SUBACK and handles one client's packets in order, so once a
+   * marker we publish to `syncTopic` comes back, every retained message has arrived. The
+   * timeout only guards against a broker that drops the marker (an ACL, say).
+   */
+  async scanRetained(filter: string, syncTopic: string, timeoutMs = 3000): Promise<IncomingMessage[]> {
+    const found: IncomingMessage[] = [];
+    const token = `${this.opts.clientId}:${Date.now()}:${Math.random().toString(16).slice(2)}`;
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const stopScan = await this.subscribe(filter, (m) => {
+      if (m.retain) found.push(m);
+    });
+    const stopSync = await this.subscribe(syncTopic, (m) => {
+      if (m.payload.toString('utf8') === token) finish();
+    });
+    const timer = setTimeout(() => {
+      this.logger.debug({ filter }, 'retained scan timed out');
+      finish();
+    }, timeoutMs);
+    timer.unref();
+    await this.publish(syncTopic, token, { retain: false, qos: 1 });
+    await finished;
+    clearTimeout(timer);
+    stopScan();
+    stopSync();
+    return found;
+  }
+
+  /** Topics this process has published retained (non-empty) payloads to. */
+  retained(): ReadonlySet<string> {
+    return this.retainedTopics;
+  }
+
+  /** Publishes `offline` for the bridge and disconnects cleanly. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.stopping = true;
+    if (this.isConnected) {
+      try {
+        await client.publishAsync(this.opts.bridgeStateTopic, 'offline', { qos: 1, retain: true });
+      } catch (err) {
+        this.logger.debug({ err }, 'could not publish offline');
+      }
+    }
+    await client.endAsync();
+    this.isConnected = false;
+    this.client = undefined;
+  }
+
+  private flushQueue(): void {
+    const client = this.client;
+    if (!client) return;
+    for (const m of this.offlineQueue.splice(0)) {
+      client.publish(m.topic, m.payload, { qos: m.opts.qos ?? 1, retain: m.opts.retain });
+    }
+  }
+}
+
+/** The URL without user info, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,43 @@
+import type { Clock } from '../core/clock.ts';
+import { Ups2MqttError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { UpsSource } from '../core/source.ts';
+import type { SourceSpec } from './uri.ts';
+
+/** Settings every source factory may use (slices of AppConfig). */
+export interface SourceDeps {
+  logger: Logger;
+  clock: Clock;
+  nis: { timeoutMs: number; eventsIntervalMs: number };
+}
+
+/** Source kinds this build can serve. */
+export const AVAILABLE_SOURCE_KINDS: ReadonlySet<SourceSpec['kind']> = new Set(['nis', 'sim']);
+
+/**
+ * Creates the source for a URI. Modules are imported on demand, so a NIS-only run never
+ * loads native code (node-hid, serialport).
+ */
+export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<UpsSource> {
+  switch (spec.kind) {
+    case 'nis': {
+      const { createNisSource } = await import('./nis/source.ts');
+      return createNisSource(spec, {
+        logger: deps.logger,
+        clock: deps.clock,
+        connectTimeoutMs: deps.nis.timeoutMs,
+        readTimeoutMs: deps.nis.timeoutMs,
+        eventsIntervalMs: deps.nis.eventsIntervalMs,
+      });
+    }
+    case 'sim': {
+      const { createSimSource } = await import('./sim/source.ts');
+      return createSimSource(spec, { logger: deps.logger, clock: deps.clock });
+    }
+    default:
+      throw new Ups2MqttError(
+        'SOURCE_UNSUPPORTED',
+        `source kind "${spec.kind}" is not available in this version (available: ${[...AVAILABLE_SOURCE_KINDS].join(', ')})`,
+      );
+  }
+}
