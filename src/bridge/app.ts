@@ -1,8 +1,8 @@
+import type { CommandRouter } from '../commands/router.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
-import type { CommandRouter } from '../commands/router.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
@@ -119,7 +119,9 @@ export class BridgeApp {
   private scheduleBirthAnnounce(): void {
     const { clock, logger } = this.deps;
     if (this.birthTimer) clock.clearTimeout(this.birthTimer);
-    const delay = Math.round((this.deps.random ?? Math.random)() * (this.opts.birthDelayMaxMs ?? 2000));
+    const delay = Math.round(
+      (this.deps.random ?? Math.random)() * (this.opts.birthDelayMaxMs ?? 2000),
+    );
     logger.info({ delay_ms: delay }, 'Home Assistant is online: re-announcing');
     this.birthTimer = clock.setTimeout(() => {
       this.birthTimer = undefined;

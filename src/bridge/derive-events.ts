@@ -31,7 +31,10 @@ export function deriveEvents(prev: UpsState | undefined, next: UpsState): UpsEve
   if (rose('battery_missing')) push('battery_disconnected', 'Battery disconnected');
   if (fell('battery_missing')) push('battery_reattached', 'Battery reattached');
   if (rose('test_in_progress')) push('self_test_started', 'Self-test started');
-  if (fell('test_in_progress') || (prev.self_test_result !== next.self_test_result && isFinalResult(next))) {
+  if (
+    fell('test_in_progress') ||
+    (prev.self_test_result !== next.self_test_result && isFinalResult(next))
+  ) {
     if (!out.some((e) => e.event_type === 'self_test_completed')) {
       const result = next.self_test_result ?? 'unknown';
       push('self_test_completed', `Self-test completed: ${result}`);

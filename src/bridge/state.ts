@@ -2,7 +2,11 @@ import type { UpsData, UpsState, UpsStateKey } from '../core/state.ts';
 import { deriveStatus } from '../core/state.ts';
 
 /** Keys that change on every poll without the UPS changing; they do not trigger a publish. */
-const VOLATILE_KEYS: ReadonlySet<UpsStateKey> = new Set<UpsStateKey>(['updated_at', 'reported_at', 'data_age_s']);
+const VOLATILE_KEYS: ReadonlySet<UpsStateKey> = new Set<UpsStateKey>([
+  'updated_at',
+  'reported_at',
+  'data_age_s',
+]);
 
 /** Identity keys kept in the reduced state published while the UPS cannot be read. */
 const IDENTITY_KEYS: readonly UpsStateKey[] = [

@@ -3,7 +3,7 @@ import { isUps2MqttError } from '../core/errors.ts';
 import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommandArgs, SourceReading, UpsSource } from '../core/source.ts';
-import { type UpsState, type UpsStateKey, isUsableSerial, slugify } from '../core/state.ts';
+import { isUsableSerial, slugify, type UpsState, type UpsStateKey } from '../core/state.ts';
 import type { PublishOptions } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { deriveEvents } from './derive-events.ts';
@@ -72,6 +72,8 @@ export class UpsBridge {
   private abort: AbortController | undefined;
   private unwake: (() => void) | undefined;
   private stopped = false;
+  /** Readings, failures and the watchdog change shared state one at a time, in order. */
+  private exclusive: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly opts: UpsBridgeOptions,
@@ -80,7 +82,11 @@ export class UpsBridge {
     this.upsId = opts.id;
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
     this.scheduler = new PollScheduler(
-      { intervalMs: opts.pollIntervalMs, maxBackoffMs: opts.maxBackoffMs ?? 30_000, clock: deps.clock },
+      {
+        intervalMs: opts.pollIntervalMs,
+        maxBackoffMs: opts.maxBackoffMs ?? 30_000,
+        clock: deps.clock,
+      },
       () => this.poll(),
     );
   }
@@ -142,7 +148,9 @@ export class UpsBridge {
     }
     if (this.availability) await this.setAvailability(this.availability, true);
     if (this.lastStatePayload !== undefined) {
-      await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.lastStatePayload, { retain: true });
+      await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.lastStatePayload, {
+        retain: true,
+      });
     }
   }
 
@@ -155,19 +163,25 @@ export class UpsBridge {
     try {
       reading = await this.deps.source.read(abort.signal);
     } catch (err) {
-      if (!this.stopped) await this.onFailure(err);
+      if (!this.stopped) await this.serialized(() => this.onFailure(err));
       return false;
     } finally {
       this.abort = undefined;
     }
     if (this.stopped) return false;
     try {
-      await this.onReading(reading);
+      await this.serialized(() => this.onReading(reading));
     } catch (err) {
       this.deps.logger.error({ err }, 'could not process a reading');
       return false;
     }
     return true;
+  }
+
+  private serialized(fn: () => Promise<void>): Promise<void> {
+    const run = this.exclusive.then(fn);
+    this.exclusive = run.catch(() => {});
+    return run;
   }
 
   private async onReading(reading: SourceReading): Promise<void> {
@@ -184,19 +198,32 @@ export class UpsBridge {
     if (this.linkDown) {
       this.linkDown = false;
       logger.info({ ups: upsId }, 'source answers again');
-      await this.publishEvents([{ event_type: 'comm_restored', at: state.updated_at, origin: 'bridge', message: 'The bridge reaches the source again' }]);
+      await this.publishEvents([
+        {
+          event_type: 'comm_restored',
+          at: state.updated_at,
+          origin: 'bridge',
+          message: 'The bridge reaches the source again',
+        },
+      ]);
     }
 
     const stale = state.data_age_s !== undefined && state.data_age_s > this.opts.maxDataAgeS;
     if (stale && state.comm_lost !== true) {
-      logger.warn({ ups: upsId, data_age_s: state.data_age_s }, 'the source reports data older than state.max_data_age: treating the UPS as unreachable');
+      logger.warn(
+        { ups: upsId, data_age_s: state.data_age_s },
+        'the source reports data older than state.max_data_age: treating the UPS as unreachable',
+      );
     }
     const prev = this.lastState;
     if (state.comm_lost === true || stale) {
       const reduced = reducedState(this.lastGood ?? state, now);
       await this.publishState(reduced, true);
       await this.setAvailability('offline');
-      await this.publishEvents([...reading.events, ...(reading.nativeEvents ? [] : deriveEvents(prev, reduced))]);
+      await this.publishEvents([
+        ...reading.events,
+        ...(reading.nativeEvents ? [] : deriveEvents(prev, reduced)),
+      ]);
       return;
     }
 
@@ -216,8 +243,13 @@ export class UpsBridge {
   private async onFailure(err: unknown): Promise<void> {
     const failures = this.scheduler.consecutiveFailures + 1;
     const info = errInfo(err);
-    if (failures === 1) this.deps.logger.warn({ ups: this.upsId, err: info }, 'reading the UPS failed');
-    else this.deps.logger.debug({ ups: this.upsId, err: info, failures }, 'reading the UPS failed again');
+    if (failures === 1)
+      this.deps.logger.warn({ ups: this.upsId, err: info }, 'reading the UPS failed');
+    else
+      this.deps.logger.debug(
+        { ups: this.upsId, err: info, failures },
+        'reading the UPS failed again',
+      );
     if (failures >= 2) await this.markUnreachable('source_failed');
   }
 
@@ -229,7 +261,14 @@ export class UpsBridge {
       this.deps.logger.warn({ ups: this.upsId, reason }, 'UPS unavailable: no reading');
       const reduced = reducedState(this.lastGood, new Date(this.deps.clock.now()));
       await this.publishState(reduced, true);
-      await this.publishEvents([{ event_type: 'comm_lost', at: reduced.updated_at, origin: 'bridge', message: 'The bridge cannot read the source' }]);
+      await this.publishEvents([
+        {
+          event_type: 'comm_lost',
+          at: reduced.updated_at,
+          origin: 'bridge',
+          message: 'The bridge cannot read the source',
+        },
+      ]);
     }
     await this.setAvailability('offline');
   }
@@ -241,7 +280,10 @@ export class UpsBridge {
     const limit = Math.round(this.opts.pollIntervalMs * 2.5);
     this.watchdog = clock.setTimeout(() => {
       this.watchdog = undefined;
-      if (clock.now() - this.lastSuccessAt >= limit) void this.markUnreachable('no_reading_in_time');
+      void this.serialized(async () => {
+        if (clock.now() - this.lastSuccessAt >= limit)
+          await this.markUnreachable('no_reading_in_time');
+      });
     }, limit);
   }
 
@@ -265,15 +307,23 @@ export class UpsBridge {
     if (!this.upsId) return;
     if (!force && this.availability === value) return;
     this.availability = value;
-    await this.deps.publisher.publish(this.deps.topics.availability(this.upsId), value, { retain: true });
+    await this.deps.publisher.publish(this.deps.topics.availability(this.upsId), value, {
+      retain: true,
+    });
   }
 
   private async publishEvents(events: UpsEvent[]): Promise<void> {
     if (!this.upsId || events.length === 0) return;
     const topic = this.deps.topics.event(this.upsId);
     for (const e of events) {
-      this.deps.logger.info({ ups: this.upsId, event: e.event_type, at: e.at, message: e.message }, 'UPS event');
-      await this.deps.publisher.publish(topic, JSON.stringify(e), { retain: false, queueWhileOffline: true });
+      this.deps.logger.info(
+        { ups: this.upsId, event: e.event_type, at: e.at, message: e.message },
+        'UPS event',
+      );
+      await this.deps.publisher.publish(topic, JSON.stringify(e), {
+        retain: false,
+        queueWhileOffline: true,
+      });
     }
   }
 
@@ -281,7 +331,7 @@ export class UpsBridge {
     if (isUsableSerial(state.serial_number)) {
       this.upsId = slugify(state.serial_number);
     } else {
-      this.upsId = slugify(this.deps.source.description.replace(/^[a-z-]+:\/\//, '')) || 'ups';
+      this.upsId = slugify(this.deps.source.description) || 'ups';
       this.deps.logger.warn(
         { ups: this.upsId, source: this.deps.source.description },
         'the UPS reports no usable serial number; derived its id from the source. Set an id in the config to keep topics stable.',

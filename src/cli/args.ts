@@ -15,7 +15,14 @@ export interface ParsedArgs {
 
 /** Splits argv (without node and script). Pure. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { command: 'run', json: false, help: false, version: false, rest: [], unknown: [] };
+  const out: ParsedArgs = {
+    command: 'run',
+    json: false,
+    help: false,
+    version: false,
+    rest: [],
+    unknown: [],
+  };
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';

@@ -1,6 +1,6 @@
+import type { BridgeApp } from '../bridge/app.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import type { Logger } from '../core/log.ts';
-import type { BridgeApp } from '../bridge/app.ts';
 import type { ParsedArgs } from './args.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
@@ -15,7 +15,8 @@ function takeDemoFlags(rest: string[]): { port: number; speed: number; rest: str
     const [flag, inline] = a.split('=', 2);
     if (flag === '--demo-port' || flag === '--demo-speed') {
       const value = Number(inline ?? rest[++i]);
-      if (flag === '--demo-port' && Number.isInteger(value) && value >= 0 && value < 65536) port = value;
+      if (flag === '--demo-port' && Number.isInteger(value) && value >= 0 && value < 65536)
+        port = value;
       if (flag === '--demo-speed' && value > 0) speed = value;
     } else {
       out.push(a);
@@ -24,8 +25,15 @@ function takeDemoFlags(rest: string[]): { port: number; speed: number; rest: str
   return { port, speed, rest: out };
 }
 
-function instructions(url: string, port: number, upsId: string, base: string, keys: boolean): string {
-  const cmd = (name: string) => `mosquitto_pub -h 127.0.0.1 -p ${port} -t ${base}/${upsId}/command/${name} -n`;
+function instructions(
+  url: string,
+  port: number,
+  upsId: string,
+  base: string,
+  keys: boolean,
+): string {
+  const cmd = (name: string) =>
+    `mosquitto_pub -h 127.0.0.1 -p ${port} -t ${base}/${upsId}/command/${name} -n`;
   return [
     '',
     `ups2mqtt demo: a simulated UPS "${upsId}" is published to the embedded broker ${url}`,
@@ -33,11 +41,13 @@ function instructions(url: string, port: number, upsId: string, base: string, ke
     '  Watch the topics:',
     `    mosquitto_sub -h 127.0.0.1 -p ${port} -v -t '${base}/#' -t 'homeassistant/device/#'`,
     '  Pull the simulated plug / restore mains / run a self-test:',
-    keys ? '    press  p  /  r  /  t     (or use the command topics below)' : '    (stdin is not a terminal: use the command topics)',
+    keys
+      ? '    press  p  /  r  /  t     (or use the command topics below)'
+      : '    (stdin is not a terminal: use the command topics)',
     `    ${cmd('simulate.power_fail')}`,
     `    ${cmd('simulate.power_restore')}`,
     `    ${cmd('test.battery.start.quick')}`,
-    '  Point Home Assistant\'s MQTT integration at this broker to see the device.',
+    "  Point Home Assistant's MQTT integration at this broker to see the device.",
     '  Stop: Ctrl-C',
     '',
   ].join('\n');
@@ -49,7 +59,11 @@ function listenForKeys(app: BridgeApp, logger: Logger): () => void {
   if (!stdin.isTTY) return () => {};
   stdin.setRawMode(true);
   stdin.resume();
-  const keys: Record<string, string> = { p: 'simulate.power_fail', r: 'simulate.power_restore', t: 'test.battery.start.quick' };
+  const keys: Record<string, string> = {
+    p: 'simulate.power_fail',
+    r: 'simulate.power_restore',
+    t: 'test.battery.start.quick',
+  };
   const onData = (data: Buffer): void => {
     const key = data.toString('utf8');
     if (key === '\u0003') {
@@ -75,9 +89,18 @@ function listenForKeys(app: BridgeApp, logger: Logger): () => void {
 /** `ups2mqtt demo`: embedded broker + simulated UPS + the real bridge. */
 export async function runDemo(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const { port, speed, rest } = takeDemoFlags(args.rest);
-  const bootLogger = createLogger({ level: env.UPS2MQTT_LOG_LEVEL ?? 'info', format: 'auto', isTty: process.stderr.isTTY === true });
+  const bootLogger = createLogger({
+    level: env.UPS2MQTT_LOG_LEVEL ?? 'info',
+    format: 'auto',
+    isTty: process.stderr.isTTY === true,
+  });
   const { startEmbeddedBroker } = await import('../demo/broker.ts');
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, fallbackToFreePort: true, logger: bootLogger.child({ module: 'broker' }) });
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port,
+    fallbackToFreePort: true,
+    logger: bootLogger.child({ module: 'broker' }),
+  });
   const result = loadConfig({
     env: {
       ...env,
@@ -93,12 +116,22 @@ export async function runDemo(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise
   });
   if (!result.ok) {
     await broker.close();
-    process.stderr.write(`ups2mqtt demo: invalid configuration:\n${formatProblems(result.problems)}\n`);
+    process.stderr.write(
+      `ups2mqtt demo: invalid configuration:\n${formatProblems(result.problems)}\n`,
+    );
     return EXIT_CONFIG;
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   const app = await startBridge(result.config, logger);
-  process.stdout.write(instructions(broker.url, broker.port, 'demo', result.config.mqtt.baseTopic, process.stdin.isTTY === true));
+  process.stdout.write(
+    instructions(
+      broker.url,
+      broker.port,
+      'demo',
+      result.config.mqtt.baseTopic,
+      process.stdin.isTTY === true,
+    ),
+  );
   const stopKeys = listenForKeys(app, logger);
   await stopOnSignals(app, logger, async () => {
     stopKeys();

@@ -17,7 +17,13 @@ export function schemaLeaves(): Leaf[] {
       const key = prefix ? `${prefix}.${k}` : k;
       if (v && typeof v === 'object' && 'doc' in v) {
         const leaf = v as { doc: string; env?: string; arg?: string; default: unknown };
-        out.push({ key, doc: leaf.doc, default: leaf.default, ...(leaf.env ? { env: leaf.env } : {}), ...(leaf.arg ? { arg: leaf.arg } : {}) });
+        out.push({
+          key,
+          doc: leaf.doc,
+          default: leaf.default,
+          ...(leaf.env ? { env: leaf.env } : {}),
+          ...(leaf.arg ? { arg: leaf.arg } : {}),
+        });
       } else if (v && typeof v === 'object') {
         walk(v as Record<string, unknown>, key);
       }
@@ -64,7 +70,8 @@ export function helpText(command?: string): string {
   const { name, version } = packageInfo();
   const key = command === 'config' ? 'config-check' : command;
   const specific = key ? COMMANDS[key] : undefined;
-  if (specific) return `${specific}\n\nOptions (defaults < config file < UPS2MQTT_* env < flags):\n${optionList()}\n`;
+  if (specific)
+    return `${specific}\n\nOptions (defaults < config file < UPS2MQTT_* env < flags):\n${optionList()}\n`;
   return `${name} ${version}: UPS → MQTT bridge with Home Assistant discovery
 
 Usage: ups2mqtt [COMMAND] [--config FILE] [OPTIONS]

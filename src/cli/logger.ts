@@ -36,7 +36,13 @@ export function createLogger(opts: LoggerOptions): Logger {
   if (usePretty) {
     return pino(
       base,
-      pretty({ destination: dest, colorize: opts.isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', sync: true }),
+      pretty({
+        destination: dest,
+        colorize: opts.isTty,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,name',
+        sync: true,
+      }),
     );
   }
   return pino(base, dest);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
-import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
 import { helpText } from './help.ts';
@@ -25,7 +25,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     return 0;
   }
   if (args.unknown.length > 0) {
-    process.stderr.write(`ups2mqtt: unknown command "${args.unknown.join(' ')}"; see ups2mqtt --help\n`);
+    process.stderr.write(
+      `ups2mqtt: unknown command "${args.unknown.join(' ')}"; see ups2mqtt --help\n`,
+    );
     return 64;
   }
   switch (args.command) {
@@ -47,7 +49,9 @@ function load(args: ParsedArgs, env: NodeJS.ProcessEnv, rest: string[] = args.re
 }
 
 function reportInvalid(problems: Parameters<typeof formatProblems>[0]): number {
-  process.stderr.write(`ups2mqtt: invalid configuration (nothing was started):\n${formatProblems(problems)}\n`);
+  process.stderr.write(
+    `ups2mqtt: invalid configuration (nothing was started):\n${formatProblems(problems)}\n`,
+  );
   return EXIT_CONFIG;
 }
 
@@ -60,7 +64,12 @@ function configCheck(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
   if (!result.ok) return reportInvalid(result.problems);
   const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
   if (missing.length > 0) {
-    return reportInvalid(missing.map((k) => ({ key: 'source', message: `source kind "${k}" is not available in this version` })));
+    return reportInvalid(
+      missing.map((k) => ({
+        key: 'source',
+        message: `source kind "${k}" is not available in this version`,
+      })),
+    );
   }
   process.stdout.write(`${JSON.stringify(result.effective, null, 2)}\n`);
   process.stderr.write('configuration is valid\n');
@@ -72,7 +81,12 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   if (!result.ok) return reportInvalid(result.problems);
   const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
   if (missing.length > 0) {
-    return reportInvalid(missing.map((k) => ({ key: 'source', message: `source kind "${k}" is not available in this version` })));
+    return reportInvalid(
+      missing.map((k) => ({
+        key: 'source',
+        message: `source kind "${k}" is not available in this version`,
+      })),
+    );
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
@@ -86,14 +100,20 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
   if (!result.ok) return reportInvalid(result.problems);
   const ups = result.config.upses[0];
   if (!ups) return reportInvalid([{ key: 'source', message: 'give --source URI' }]);
-  const logger = createLogger({ level: env.UPS2MQTT_LOG_LEVEL ?? 'warn', format: result.config.log.format, isTty: process.stderr.isTTY === true });
+  const logger = createLogger({
+    level: env.UPS2MQTT_LOG_LEVEL ?? 'warn',
+    format: result.config.log.format,
+    isTty: process.stderr.isTTY === true,
+  });
   try {
     const state = await readOnce(ups.spec, { logger, clock: systemClock, nis: result.config.nis });
     process.stdout.write(args.json ? `${JSON.stringify(state, null, 2)}\n` : renderHuman(state));
     return 0;
   } catch (err) {
     const code = isUps2MqttError(err) ? ` [${err.code}]` : '';
-    process.stderr.write(`ups2mqtt: cannot read ${ups.source}: ${err instanceof Error ? err.message : String(err)}${code}\n`);
+    process.stderr.write(
+      `ups2mqtt: cannot read ${ups.source}: ${err instanceof Error ? err.message : String(err)}${code}\n`,
+    );
     return isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? EXIT_CONFIG : 1;
   }
 }
@@ -103,7 +123,9 @@ main(process.argv.slice(2), process.env).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`ups2mqtt: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `ups2mqtt: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 70;
   },
 );

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BridgeApp } from '../bridge/app.ts';
 import { CommandRouter } from '../commands/router.ts';
+import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { AppConfig } from '../config/load.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
@@ -16,7 +16,8 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
   const clock = systemClock;
   const topics = new Topics(config.mqtt.baseTopic);
   const m = config.mqtt;
-  const readOpt = (path: string): Buffer | undefined => (path === '' ? undefined : readFileSync(path));
+  const readOpt = (path: string): Buffer | undefined =>
+    path === '' ? undefined : readFileSync(path);
   const ca = readOpt(m.caFile);
   const cert = readOpt(m.certFile);
   const key = readOpt(m.keyFile);
@@ -47,7 +48,12 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     gateway,
     logger.child({ module: 'homeassistant' }),
   );
-  const commands = new CommandRouter({ allow: new Set() }, gateway, topics, logger.child({ module: 'commands' }));
+  const commands = new CommandRouter(
+    { allow: new Set() },
+    gateway,
+    topics,
+    logger.child({ module: 'commands' }),
+  );
   const upses = [];
   for (const ups of config.upses) {
     const source = await createSource(ups.spec, {
@@ -72,14 +78,22 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
   );
   await app.start();
   logger.info(
-    { version: pkg.version, upses: config.upses.map((u) => u.id ?? '(from serial)'), broker: m.url.replace(/\/\/[^@/]*@/, '//') },
+    {
+      version: pkg.version,
+      upses: config.upses.map((u) => u.id ?? '(from serial)'),
+      broker: m.url.replace(/\/\/[^@/]*@/, '//'),
+    },
     'ups2mqtt started',
   );
   return app;
 }
 
 /** Stops the app on SIGINT/SIGTERM (publishing offline first); a second signal forces exit. */
-export function stopOnSignals(app: BridgeApp, logger: Logger, extra?: () => Promise<void>): Promise<void> {
+export function stopOnSignals(
+  app: BridgeApp,
+  logger: Logger,
+  extra?: () => Promise<void>,
+): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {

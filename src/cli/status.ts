@@ -1,6 +1,6 @@
 import { buildState } from '../bridge/state.ts';
 import type { UpsState } from '../core/state.ts';
-import { type SourceDeps, createSource } from '../sources/index.ts';
+import { createSource, type SourceDeps } from '../sources/index.ts';
 import type { SourceSpec } from '../sources/uri.ts';
 
 /** One reading, as the state topic would carry it. */

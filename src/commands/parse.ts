@@ -15,7 +15,11 @@ export type ParsedCommand =
  */
 export function parseCommandPayload(payload: Buffer): ParsedCommand {
   if (payload.length > MAX_COMMAND_PAYLOAD_BYTES) {
-    return { ok: false, code: 'payload_too_large', message: `payload over ${MAX_COMMAND_PAYLOAD_BYTES} bytes` };
+    return {
+      ok: false,
+      code: 'payload_too_large',
+      message: `payload over ${MAX_COMMAND_PAYLOAD_BYTES} bytes`,
+    };
   }
   const text = payload.toString('utf8').trim();
   if (text === '' || text === 'PRESS') return { ok: true, args: {} };
@@ -23,7 +27,11 @@ export function parseCommandPayload(payload: Buffer): ParsedCommand {
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, code: 'bad_payload', message: 'expected an empty payload, PRESS, or a JSON object' };
+    return {
+      ok: false,
+      code: 'bad_payload',
+      message: 'expected an empty payload, PRESS, or a JSON object',
+    };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { ok: false, code: 'bad_payload', message: 'expected a JSON object' };
@@ -32,7 +40,11 @@ export function parseCommandPayload(payload: Buffer): ParsedCommand {
   let transaction: string | undefined;
   if (obj.transaction !== undefined) {
     if (typeof obj.transaction !== 'string' || obj.transaction.length > 128) {
-      return { ok: false, code: 'bad_payload', message: 'transaction must be a string of at most 128 characters' };
+      return {
+        ok: false,
+        code: 'bad_payload',
+        message: 'transaction must be a string of at most 128 characters',
+      };
     }
     transaction = obj.transaction;
   }
@@ -40,14 +52,22 @@ export function parseCommandPayload(payload: Buffer): ParsedCommand {
     transaction === undefined ? r : { ...r, transaction };
   for (const key of Object.keys(obj)) {
     if (key !== 'transaction' && key !== 'delay_s') {
-      return withTx({ ok: false as const, code: 'bad_payload' as const, message: `unknown key "${key}"` });
+      return withTx({
+        ok: false as const,
+        code: 'bad_payload' as const,
+        message: `unknown key "${key}"`,
+      });
     }
   }
   const args: CommandArgs = {};
   if (obj.delay_s !== undefined) {
     const d = obj.delay_s;
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DELAY_S) {
-      return withTx({ ok: false as const, code: 'bad_payload' as const, message: `delay_s must be a whole number from 0 to ${MAX_DELAY_S}` });
+      return withTx({
+        ok: false as const,
+        code: 'bad_payload' as const,
+        message: `delay_s must be a whole number from 0 to ${MAX_DELAY_S}`,
+      });
     }
     args.delay_s = d;
   }

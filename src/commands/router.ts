@@ -1,9 +1,9 @@
+import type { Publisher } from '../bridge/ups-bridge.ts';
 import { isUps2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { UpsSource } from '../core/source.ts';
 import type { IncomingMessage } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import type { Publisher } from '../bridge/ups-bridge.ts';
 import { parseCommandPayload } from './parse.ts';
 
 /** Commands that cut or risk the load: off unless the user allows them. */
@@ -53,7 +53,9 @@ export class CommandRouter {
 
   /** Commands a UPS offers on MQTT: advertised by its source and enabled here. */
   enabledCommands(source: UpsSource): string[] {
-    return source.capabilities().commands.filter((c) => !DESTRUCTIVE_COMMANDS.has(c) || this.opts.allow.has(c));
+    return source
+      .capabilities()
+      .commands.filter((c) => !DESTRUCTIVE_COMMANDS.has(c) || this.opts.allow.has(c));
   }
 
   async handle(target: CommandTarget, msg: IncomingMessage): Promise<CommandResult | undefined> {
@@ -70,24 +72,62 @@ export class CommandRouter {
     const tx = parsed.transaction === undefined ? {} : { transaction: parsed.transaction };
     let result: CommandResult;
     if (!parsed.ok) {
-      result = { status: 'error', command: name, ...tx, code: parsed.code, message: parsed.message };
+      result = {
+        status: 'error',
+        command: name,
+        ...tx,
+        code: parsed.code,
+        message: parsed.message,
+      };
     } else if (!target.source.capabilities().commands.includes(name)) {
-      result = { status: 'error', command: name, ...tx, code: 'unsupported', message: 'this UPS or source does not offer this command' };
+      result = {
+        status: 'error',
+        command: name,
+        ...tx,
+        code: 'unsupported',
+        message: 'this UPS or source does not offer this command',
+      };
     } else if (DESTRUCTIVE_COMMANDS.has(name) && !this.opts.allow.has(name)) {
-      result = { status: 'error', command: name, ...tx, code: 'disabled', message: 'this command is disabled; allow it in the configuration' };
+      result = {
+        status: 'error',
+        command: name,
+        ...tx,
+        code: 'disabled',
+        message: 'this command is disabled; allow it in the configuration',
+      };
     } else {
       try {
         const outcome = await target.source.command(name, parsed.args);
-        result = { status: 'ok', command: name, ...tx, code: 'done', message: outcome.message ?? 'done' };
+        result = {
+          status: 'ok',
+          command: name,
+          ...tx,
+          code: 'done',
+          message: outcome.message ?? 'done',
+        };
         target.afterCommand();
       } catch (err) {
         const code = isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? 'unsupported' : 'failed';
-        result = { status: 'error', command: name, ...tx, code, message: err instanceof Error ? err.message : String(err) };
+        result = {
+          status: 'error',
+          command: name,
+          ...tx,
+          code,
+          message: err instanceof Error ? err.message : String(err),
+        };
       }
     }
     if (result.status === 'ok') log.info({ transaction: result.transaction }, 'command executed');
-    else log.warn({ code: result.code, reason: result.message, transaction: result.transaction }, 'command refused');
-    await this.publisher.publish(this.topics.commandResult(target.upsId, name), JSON.stringify(result), { retain: false });
+    else
+      log.warn(
+        { code: result.code, reason: result.message, transaction: result.transaction },
+        'command refused',
+      );
+    await this.publisher.publish(
+      this.topics.commandResult(target.upsId, name),
+      JSON.stringify(result),
+      { retain: false },
+    );
     return result;
   }
 }

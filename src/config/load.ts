@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
-import { type SourceSpec, maskUri, parseSourceUri } from '../sources/uri.ts';
-import { type ConfigSchema, type UpsEntry, schemaDefinition } from './schema.ts';
+import { maskUri, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
+import { type ConfigSchema, schemaDefinition, type UpsEntry } from './schema.ts';
 
 /** One configuration problem, worded for the person who has to fix it. */
 export interface ConfigProblem {
@@ -122,7 +122,10 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       cfg.load(readConfigFile(opts.file));
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      return { ok: false, problems: [{ key: 'config', message: `cannot read ${opts.file}: ${why}` }] };
+      return {
+        ok: false,
+        problems: [{ key: 'config', message: `cannot read ${opts.file}: ${why}` }],
+      };
     }
   }
   try {
@@ -136,7 +139,9 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const upses = resolveUpses(props, problems);
   const mqtt = props.mqtt;
   if ((mqtt.cert === '') !== (mqtt.key === '')) {
-    problems.push(problem(mqtt.cert === '' ? 'mqtt.cert' : 'mqtt.key', 'mqtt.cert and mqtt.key go together'));
+    problems.push(
+      problem(mqtt.cert === '' ? 'mqtt.cert' : 'mqtt.key', 'mqtt.cert and mqtt.key go together'),
+    );
   }
   for (const [key, path] of [
     ['mqtt.ca', mqtt.ca],
@@ -227,14 +232,20 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
           ]
         : [];
   if (entries.length === 0) {
-    problems.push(problem('source', 'no UPS configured: set UPS2MQTT_SOURCE (or --source), or list `upses` in a config file'));
+    problems.push(
+      problem(
+        'source',
+        'no UPS configured: set UPS2MQTT_SOURCE (or --source), or list `upses` in a config file',
+      ),
+    );
     return [];
   }
   const seen = new Set<string>();
   const out: UpsConfig[] = [];
   entries.forEach((entry, i) => {
     if (entry.id !== undefined) {
-      if (seen.has(entry.id)) problems.push(problem('upses', `[${i}].id "${entry.id}" is used twice`));
+      if (seen.has(entry.id))
+        problems.push(problem('upses', `[${i}].id "${entry.id}" is used twice`));
       seen.add(entry.id);
     }
     const ups: UpsConfig = {

@@ -69,8 +69,16 @@ convict.addFormat({
 convict.addFormat({
   name: 'topic-prefix',
   validate(value: unknown) {
-    if (typeof value !== 'string' || value === '' || /[#+\s]/.test(value) || value.startsWith('/') || value.endsWith('/')) {
-      throw new Error('must be a non-empty MQTT topic without wildcards, spaces or leading/trailing "/"');
+    if (
+      typeof value !== 'string' ||
+      value === '' ||
+      /[#+\s]/.test(value) ||
+      value.startsWith('/') ||
+      value.endsWith('/')
+    ) {
+      throw new Error(
+        'must be a non-empty MQTT topic without wildcards, spaces or leading/trailing "/"',
+      );
     }
   },
 });
@@ -82,7 +90,8 @@ convict.addFormat({
     return value.trim() === '' ? [] : (JSON.parse(value) as unknown);
   },
   validate(value: unknown) {
-    if (!Array.isArray(value)) throw new Error('must be a list of { id, name, source, poll_interval }');
+    if (!Array.isArray(value))
+      throw new Error('must be a list of { id, name, source, poll_interval }');
     const problems: string[] = [];
     value.forEach((item: unknown, i: number) => {
       if (typeof item !== 'object' || item === null) {
@@ -91,7 +100,8 @@ convict.addFormat({
       }
       const entry = item as Record<string, unknown>;
       for (const key of Object.keys(entry)) {
-        if (!['id', 'name', 'source', 'poll_interval'].includes(key)) problems.push(`[${i}].${key} is not a known key`);
+        if (!['id', 'name', 'source', 'poll_interval'].includes(key))
+          problems.push(`[${i}].${key} is not a known key`);
       }
       if (typeof entry.source !== 'string' || entry.source === '') {
         problems.push(`[${i}].source is required`);
@@ -105,7 +115,8 @@ convict.addFormat({
       if (entry.id !== undefined && (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id))) {
         problems.push(`[${i}].id must be 1-64 of a-z, 0-9, "_" or "-"`);
       }
-      if (entry.name !== undefined && typeof entry.name !== 'string') problems.push(`[${i}].name must be a string`);
+      if (entry.name !== undefined && typeof entry.name !== 'string')
+        problems.push(`[${i}].name must be a string`);
       if (
         entry.poll_interval !== undefined &&
         (typeof entry.poll_interval !== 'number' || !(entry.poll_interval > 0))

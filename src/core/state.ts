@@ -186,7 +186,16 @@ export function deriveStatus(f: UpsFlags): UpsStatus {
 }
 
 /** Serials that UPSes and daemons report when they have none (HA core PR #130852). */
-const PLACEHOLDER_SERIALS = new Set(['', 'blank', 'n/a', 'na', 'unknown', 'none', '0', '000000000000']);
+const PLACEHOLDER_SERIALS = new Set([
+  '',
+  'blank',
+  'n/a',
+  'na',
+  'unknown',
+  'none',
+  '0',
+  '000000000000',
+]);
 
 /** True when the serial can identify a device (not empty or a placeholder). */
 export function isUsableSerial(serial: string | undefined): serial is string {

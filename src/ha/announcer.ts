@@ -1,7 +1,12 @@
+import type { DiscoveryPublisher, Publisher, UpsIdentityInfo } from '../bridge/ups-bridge.ts';
 import type { Logger } from '../core/log.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
-import type { DiscoveryPublisher, Publisher, UpsIdentityInfo } from '../bridge/ups-bridge.ts';
-import { type ComponentConfig, buildDeviceDiscovery, discoveryTopic, stableStringify } from './discovery.ts';
+import {
+  buildDeviceDiscovery,
+  type ComponentConfig,
+  discoveryTopic,
+  stableStringify,
+} from './discovery.ts';
 
 export interface AnnouncerOptions {
   discoveryPrefix: string;
@@ -52,7 +57,11 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     this.previous = new Map(devices.map((d) => [d.upsId, d]));
   }
 
-  async update(ups: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>): Promise<void> {
+  async update(
+    ups: UpsIdentityInfo,
+    state: UpsState,
+    keys: ReadonlySet<UpsStateKey>,
+  ): Promise<void> {
     const extra = this.extra(ups.upsId);
     const base = {
       upsId: ups.upsId,
@@ -73,16 +82,25 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
       }
       this.previous.delete(ups.upsId);
       if (Object.keys(removed).length > 0) {
-        this.logger.info({ ups: ups.upsId, removed: Object.keys(removed) }, 'removing Home Assistant entities that no longer exist');
+        this.logger.info(
+          { ups: ups.upsId, removed: Object.keys(removed) },
+          'removing Home Assistant entities that no longer exist',
+        );
         const withStubs = buildDeviceDiscovery({ ...base, removedComponents: removed });
-        await this.publisher.publish(withStubs.topic, stableStringify(withStubs.payload), { retain: true, qos: 1 });
+        await this.publisher.publish(withStubs.topic, stableStringify(withStubs.payload), {
+          retain: true,
+          qos: 1,
+        });
       }
     }
     for (const s of msg.skipped) {
       const k = `${ups.upsId}:${s.field}`;
       if (this.loggedSkips.has(k)) continue;
       this.loggedSkips.add(k);
-      this.logger.info({ ups: ups.upsId, field: s.field, reason: s.reason }, 'field not offered to Home Assistant');
+      this.logger.info(
+        { ups: ups.upsId, field: s.field, reason: s.reason },
+        'field not offered to Home Assistant',
+      );
     }
     const text = stableStringify(msg.payload);
     if (this.published.get(ups.upsId) === text) return;
@@ -98,10 +116,19 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     const removed: string[] = [];
     for (const dev of this.previous.values()) {
       if (currentIds.has(dev.upsId)) continue;
-      this.logger.info({ ups: dev.upsId }, 'removing a UPS this bridge no longer serves from Home Assistant');
+      this.logger.info(
+        { ups: dev.upsId },
+        'removing a UPS this bridge no longer serves from Home Assistant',
+      );
       await this.publisher.publish(dev.topic, '', { retain: true, qos: 1 });
-      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/state`, '', { retain: true, qos: 1 });
-      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/availability`, '', { retain: true, qos: 1 });
+      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/state`, '', {
+        retain: true,
+        qos: 1,
+      });
+      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/availability`, '', {
+        retain: true,
+        qos: 1,
+      });
       removed.push(dev.upsId);
     }
     for (const id of removed) this.previous.delete(id);
@@ -110,7 +137,9 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
 
   /** Recognises one of our retained device configs; undefined for anything else. */
   parseRetained(topic: string, payload: Buffer): RetainedDevice | undefined {
-    const m = new RegExp(`^${escapeRe(this.opts.discoveryPrefix)}/device/ups2mqtt_([a-z0-9_-]+)/config$`).exec(topic);
+    const m = new RegExp(
+      `^${escapeRe(this.opts.discoveryPrefix)}/device/ups2mqtt_([a-z0-9_-]+)/config$`,
+    ).exec(topic);
     if (!m?.[1] || payload.length === 0) return undefined;
     let json: unknown;
     try {
@@ -122,7 +151,8 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     const obj = json as { o?: { name?: unknown }; stat_t?: unknown; cmps?: unknown };
     // Only configs of this bridge: our origin name and our base topic.
     if (obj.o?.name !== this.opts.origin.name) return undefined;
-    if (typeof obj.stat_t !== 'string' || !obj.stat_t.startsWith(`${this.opts.baseTopic}/`)) return undefined;
+    if (typeof obj.stat_t !== 'string' || !obj.stat_t.startsWith(`${this.opts.baseTopic}/`))
+      return undefined;
     if (discoveryTopic(this.opts.discoveryPrefix, m[1]) !== topic) return undefined;
     const components: Record<string, string> = {};
     if (typeof obj.cmps === 'object' && obj.cmps !== null) {

@@ -49,7 +49,11 @@ export class MqttGateway {
   private client: MqttClient | undefined;
   private readonly handlers: { filter: string; fn: (msg: IncomingMessage) => void }[] = [];
   private readonly retainedTopics = new Set<string>();
-  private readonly offlineQueue: { topic: string; payload: string | Buffer; opts: PublishOptions }[] = [];
+  private readonly offlineQueue: {
+    topic: string;
+    payload: string | Buffer;
+    opts: PublishOptions;
+  }[] = [];
   private readonly connectedListeners: Listeners<[]>;
   private readonly disconnectedListeners: Listeners<[]>;
   private isConnected = false;
@@ -111,12 +115,16 @@ export class MqttGateway {
     client.on('close', () => {
       if (this.isConnected) {
         this.isConnected = false;
-        if (!this.stopping) this.logger.warn({ url: redactUrl(o.url) }, 'lost the MQTT broker; reconnecting');
+        if (!this.stopping)
+          this.logger.warn({ url: redactUrl(o.url) }, 'lost the MQTT broker; reconnecting');
         this.disconnectedListeners.emit();
       }
     });
     client.on('error', (err) => {
-      this.logger.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'MQTT error');
+      this.logger.warn(
+        { err: { message: err.message, code: (err as { code?: unknown }).code } },
+        'MQTT error',
+      );
     });
     client.on('message', (topic, payload, packet) => {
       const msg: IncomingMessage = { topic, payload, retain: packet.retain === true };
@@ -180,7 +188,11 @@ export class MqttGateway {
    * marker we publish to `syncTopic` comes back, every retained message has arrived. The
    * timeout only guards against a broker that drops the marker (an ACL, say).
    */
-  async scanRetained(filter: string, syncTopic: string, timeoutMs = 3000): Promise<IncomingMessage[]> {
+  async scanRetained(
+    filter: string,
+    syncTopic: string,
+    timeoutMs = 3000,
+  ): Promise<IncomingMessage[]> {
     const found: IncomingMessage[] = [];
     const token = `${this.opts.clientId}:${Date.now()}:${Math.random().toString(16).slice(2)}`;
     let finish: () => void = () => {};

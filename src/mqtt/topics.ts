@@ -15,7 +15,13 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 /** A topic we may publish to: non-empty, no wildcards, no NUL, at most 65535 bytes. */
 export function isPublishableTopic(topic: string): boolean {
-  return topic !== '' && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= 65535;
+  return (
+    topic !== '' &&
+    !topic.includes('+') &&
+    !topic.includes('#') &&
+    !topic.includes(String.fromCharCode(0)) &&
+    Buffer.byteLength(topic) <= 65535
+  );
 }
 
 /** Topics of the MQTT contract (docs/mqtt.md). */

@@ -24,7 +24,9 @@ export class Listeners<Args extends unknown[]> {
       try {
         const result = fn(...args);
         if (result instanceof Promise) {
-          result.catch((err: unknown) => this.logger.error({ err, listener: this.what }, 'listener failed'));
+          result.catch((err: unknown) =>
+            this.logger.error({ err, listener: this.what }, 'listener failed'),
+          );
         }
       } catch (err) {
         this.logger.error({ err, listener: this.what }, 'listener failed');

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UpsBridge, type UpsBridgeOptions } from '../../../src/bridge/ups-bridge.ts';
+import { Ups2MqttError } from '../../../src/core/errors.ts';
+import type { UpsData } from '../../../src/core/state.ts';
+import { Topics } from '../../../src/mqtt/topics.ts';
+import {
+  captureLogger,
+  flush,
+  ManualClock,
+  RecordingPublisher,
+  ScriptedSource,
+  tick,
+} from './fakes.ts';
+
+const ONLINE: UpsData = {
+  model: 'Back-UPS XS 1400U',
+  serial_number: '4B1948P07984',
+  online: true,
+  on_battery: false,
+  low_battery: false,
+  battery_charge_pct: 100,
+  input_voltage_v: 232,
+  runtime_s: 4218,
+};
+
+function setup(opts: Partial<UpsBridgeOptions> = {}, source = new ScriptedSource()) {
+  const clock = new ManualClock(Date.parse('2026-11-21T10:00:00Z'));
+  const publisher = new RecordingPublisher();
+  const { logger, lines } = captureLogger();
+  const discoveries: { keys: string[]; upsId: string; identifier: string }[] = [];
+  const bridge = new UpsBridge(
+    { pollIntervalMs: 1000, heartbeatIntervalMs: 60_000, maxDataAgeS: 180, ...opts },
+    {
+      source,
+      publisher,
+      topics: new Topics('ups2mqtt'),
+      clock,
+      logger,
+      discovery: {
+        update: async (ups, _state, keys) => {
+          discoveries.push({ keys: [...keys], upsId: ups.upsId, identifier: ups.deviceIdentifier });
+        },
+      },
+    },
+  );
+  return { clock, publisher, bridge, source, lines, discoveries };
+}
+
+/**
+ * Runs `n` periods of `ms` in 100 ms steps, letting async work finish at each step the way
+ * real time would (one big jump would fire timers before the reads they race with).
+ */
+async function polls(clock: ManualClock, n: number, ms = 1000): Promise<void> {
+  for (let elapsed = 0; elapsed < n * ms; elapsed += 100)
+    await tick(clock, Math.min(100, n * ms - elapsed));
+}
+
+describe('UpsBridge', () => {
+  it('publishes availability, retained state and discovery after the first reading', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    assert.deepEqual(
+      t.publisher.messages.map((m) => [m.topic, m.retain]),
+      [
+        ['ups2mqtt/rack/availability', true],
+        ['ups2mqtt/rack/state', true],
+      ],
+    );
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'online');
+    const state = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
+    assert.deepEqual(state, {
+      ...ONLINE,
+      status: 'online',
+      updated_at: '2026-11-21T10:00:00.000Z',
+    });
+    assert.equal(t.discoveries.length, 1);
+    assert.equal(t.discoveries[0]?.identifier, 'ups2mqtt_4b1948p07984');
+  });
+
+  it('takes the UPS id from the slugified serial when none is configured', async () => {
+    const t = setup();
+    t.source.next = { data: { ...ONLINE, serial_number: ' 3B1733X16096  ' } };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    assert.equal(t.bridge.id, '3b1733x16096');
+    assert.equal(t.publisher.messages[0]?.topic, 'ups2mqtt/3b1733x16096/availability');
+  });
+
+  it('falls back to an id from the source when the serial is a placeholder, and warns', async () => {
+    const t = setup();
+    t.source.next = { data: { ...ONLINE, serial_number: 'Blank' } };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    assert.equal(t.bridge.id, 'fake_ups');
+    assert.ok(t.lines.some((l) => l.level === 'warn' && /no usable serial/.test(l.msg ?? '')));
+  });
+
+  it('publishes state only on change, plus a heartbeat', async () => {
+    const t = setup({ id: 'rack', heartbeatIntervalMs: 10_000 });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    await polls(t.clock, 5);
+    assert.equal(
+      t.publisher.on('ups2mqtt/rack/state').length,
+      1,
+      'unchanged readings are not published',
+    );
+    t.source.next = { data: { ...ONLINE, input_voltage_v: 229 } };
+    await polls(t.clock, 1);
+    assert.equal(t.publisher.on('ups2mqtt/rack/state').length, 2);
+    t.source.next = { data: { ...ONLINE, input_voltage_v: 229 } };
+    await polls(t.clock, 10);
+    assert.equal(t.publisher.on('ups2mqtt/rack/state').length, 3, 'heartbeat after 10 s');
+    const last = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
+    assert.equal(
+      last.updated_at,
+      new Date(t.clock.now()).toISOString(),
+      'heartbeat carries the time of its reading',
+    );
+  });
+
+  it('ignores volatile keys (reported_at, data_age_s) when deciding to publish', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = {
+      data: { ...ONLINE, reported_at: '2026-11-21T10:00:00+00:00', data_age_s: 3 },
+    };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = {
+      data: { ...ONLINE, reported_at: '2026-11-21T10:00:01+00:00', data_age_s: 4 },
+    };
+    await polls(t.clock, 3);
+    assert.equal(t.publisher.on('ups2mqtt/rack/state').length, 1);
+  });
+
+  it('goes offline within two missed polls when the source fails, with a reduced state and one event', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.publisher.clear();
+    t.source.next = {
+      error: new Ups2MqttError('CONNECT_FAILED', 'connect ECONNREFUSED 127.0.0.1:3551'),
+    };
+    await polls(t.clock, 1);
+    assert.equal(
+      t.publisher.on('ups2mqtt/rack/availability').length,
+      0,
+      'one failure is not yet an outage',
+    );
+    await polls(t.clock, 1, 1300); // the first retry comes after the interval ±20 % jitter
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'offline');
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.retain, true);
+    const reduced = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
+    assert.deepEqual(Object.keys(reduced).sort(), [
+      'comm_lost',
+      'model',
+      'serial_number',
+      'status',
+      'updated_at',
+    ]);
+    assert.equal(reduced.status, 'comm_lost');
+    assert.equal(reduced.comm_lost, true);
+    const events = t.publisher.on('ups2mqtt/rack/event').map((m) => JSON.parse(m.payload));
+    assert.deepEqual(
+      events.map((e) => [e.event_type, e.origin]),
+      [['comm_lost', 'bridge']],
+    );
+    assert.equal(t.publisher.last('ups2mqtt/rack/event')?.retain, false);
+    assert.ok(
+      t.lines.some(
+        (l) =>
+          l.level === 'warn' &&
+          (l.obj as { err?: { code?: string } }).err?.code === 'CONNECT_FAILED',
+      ),
+    );
+  });
+
+  it('marks a source that accepts and never answers offline within 2.5 intervals', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = 'hang';
+    await tick(t.clock, 1000);
+    await tick(t.clock, 1000);
+    assert.equal(t.bridge.currentAvailability, 'online');
+    await tick(t.clock, 500);
+    assert.equal(t.bridge.currentAvailability, 'offline');
+  });
+
+  it('recovers by itself: online again, full state, comm_restored', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = { error: new Ups2MqttError('CONNECT_FAILED', 'refused') };
+    await polls(t.clock, 3);
+    assert.equal(t.bridge.currentAvailability, 'offline');
+    t.publisher.clear();
+    t.source.next = { data: ONLINE };
+    await polls(t.clock, 3, 2500); // backoff: the next attempt comes within the jittered delay
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'online');
+    const state = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
+    assert.equal(state.battery_charge_pct, 100);
+    assert.equal(state.comm_lost, undefined);
+    const events = t.publisher
+      .on('ups2mqtt/rack/event')
+      .map((m) => JSON.parse(m.payload).event_type);
+    assert.deepEqual(events, ['comm_restored']);
+  });
+
+  it('treats a COMMLOST reading as unavailable without deriving events when the source logs its own', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE, nativeEvents: true };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = {
+      data: { model: ONLINE.model, serial_number: ONLINE.serial_number, comm_lost: true },
+      nativeEvents: true,
+      events: [
+        {
+          event_type: 'comm_lost',
+          at: '2026-11-21T10:00:01+00:00',
+          message: 'Communications with UPS lost.',
+          origin: 'source_log',
+        },
+      ],
+    };
+    await polls(t.clock, 1);
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'offline');
+    assert.equal(
+      JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}').status,
+      'comm_lost',
+    );
+    const events = t.publisher.on('ups2mqtt/rack/event').map((m) => JSON.parse(m.payload));
+    assert.deepEqual(
+      events.map((e) => [e.event_type, e.origin]),
+      [['comm_lost', 'source_log']],
+    );
+  });
+
+  it('treats data older than max_data_age as unavailable', async () => {
+    const t = setup({ id: 'rack', maxDataAgeS: 180 });
+    t.source.next = { data: { ...ONLINE, data_age_s: 181 } };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'offline');
+    assert.ok(t.lines.some((l) => /older than state.max_data_age/.test(l.msg ?? '')));
+  });
+
+  it('derives power events from state changes for sources without a log, marked during a self-test', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = {
+      data: { ...ONLINE, online: false, on_battery: true, test_in_progress: true },
+    };
+    await polls(t.clock, 1);
+    t.source.next = { data: { ...ONLINE, test_in_progress: false, self_test_result: 'passed' } };
+    await polls(t.clock, 1);
+    const events = t.publisher.on('ups2mqtt/rack/event').map((m) => JSON.parse(m.payload));
+    assert.deepEqual(
+      events.map((e) => [e.event_type, e.during_self_test ?? false]),
+      [
+        ['power_lost', true],
+        ['self_test_started', false],
+        ['power_restored', true],
+        ['self_test_completed', false],
+      ],
+    );
+  });
+
+  it('re-runs discovery only when the set of keys grows', async () => {
+    const t = setup(
+      { id: 'rack' },
+      new ScriptedSource({ commands: [], stickyFields: ['last_self_test_at'] }),
+    );
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    assert.ok(t.discoveries[0]?.keys.includes('last_self_test_at'), 'sticky fields are discovered');
+    t.source.next = { data: { ...ONLINE, input_voltage_v: 220 } };
+    await polls(t.clock, 2);
+    assert.equal(t.discoveries.length, 1);
+    t.source.next = { data: { ...ONLINE, internal_temp_c: 31.5 } };
+    await polls(t.clock, 1);
+    assert.equal(t.discoveries.length, 2);
+    assert.ok(t.discoveries[1]?.keys.includes('internal_temp_c'));
+  });
+
+  it('announce() re-publishes availability and the last state; stop() publishes offline', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    const first = t.publisher.last('ups2mqtt/rack/state')?.payload;
+    t.publisher.clear();
+    await t.bridge.announce();
+    assert.deepEqual(
+      t.publisher.messages.map((m) => [m.topic, m.payload === first || m.payload]),
+      [
+        ['ups2mqtt/rack/availability', 'online'],
+        ['ups2mqtt/rack/state', true],
+      ],
+    );
+    assert.equal(t.discoveries.length, 2);
+    await t.bridge.stop();
+    assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'offline');
+    const reads = t.source.reads;
+    await polls(t.clock, 3);
+    assert.equal(t.source.reads, reads, 'no polling after stop');
+  });
+
+  it('wakes for an immediate read when the source signals a change', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    const reads = t.source.reads;
+    t.source.triggerWake();
+    await tick(t.clock, 0);
+    assert.equal(t.source.reads, reads + 1);
+    await flush();
+  });
+});

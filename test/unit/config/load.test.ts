@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { envNames, formatProblems, loadConfig } from '../../../src/config/load.ts';
+
+function tmpFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ups2mqtt-config-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('serves one UPS from the environment alone, with the documented defaults', () => {
+    const r = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'nis://127.0.0.1:3551', UPS2MQTT_MQTT_URL: 'mqtt://broker:1883' },
+      args: [],
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(r.config.upses, [
+      {
+        source: 'nis://127.0.0.1:3551',
+        spec: { kind: 'nis', host: '127.0.0.1', port: 3551 },
+        pollIntervalMs: 1000,
+      },
+    ]);
+    assert.equal(r.config.mqtt.url, 'mqtt://broker:1883');
+    assert.equal(r.config.mqtt.baseTopic, 'ups2mqtt');
+    assert.equal(r.config.homeassistant.discoveryPrefix, 'homeassistant');
+    assert.equal(r.config.homeassistant.statusTopic, 'homeassistant/status');
+    assert.equal(r.config.mqtt.protocolVersion, 4);
+  });
+
+  it('reads a YAML file with several UPSes', () => {
+    const file = tmpFile(
+      'c.yaml',
+      'upses:\n  - id: rack\n    name: Rack UPS\n    source: nis://10.0.0.5\n  - id: desk\n    source: sim://\n    poll_interval: 5\nmqtt:\n  base_topic: home/ups\n',
+    );
+    const r = loadConfig({ file, env: {}, args: [] });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(
+      r.config.upses.map((u) => [u.id, u.name, u.spec.kind, u.pollIntervalMs]),
+      [
+        ['rack', 'Rack UPS', 'nis', 1000],
+        ['desk', undefined, 'sim', 5000],
+      ],
+    );
+    assert.equal(r.config.mqtt.baseTopic, 'home/ups');
+  });
+
+  it('applies precedence: defaults < file < environment < flags', () => {
+    const file = tmpFile(
+      'c.json',
+      JSON.stringify({
+        source: 'sim://',
+        poll_interval: 2,
+        mqtt: { base_topic: 'file', url: 'mqtt://file' },
+      }),
+    );
+    const r = loadConfig({
+      file,
+      env: { UPS2MQTT_MQTT_BASE_TOPIC: 'env', UPS2MQTT_MQTT_URL: 'mqtt://env' },
+      args: ['--mqtt-url', 'mqtt://flag'],
+    });
+    assert.ok(r.ok);
+    assert.equal(r.config.upses[0]?.pollIntervalMs, 2000, 'file over default');
+    assert.equal(r.config.mqtt.baseTopic, 'env', 'env over file');
+    assert.equal(r.config.mqtt.url, 'mqtt://flag', 'flag over env');
+  });
+
+  it('lists every problem at once, each with its key and environment name', () => {
+    const r = loadConfig({
+      env: {
+        UPS2MQTT_SOURCE: 'foo://bar',
+        UPS2MQTT_MQTT_URL: 'http://x',
+        UPS2MQTT_POLL_INTERVAL: '-1',
+        UPS2MQTT_LOG_LEVEL: 'loud',
+        UPS2MQTT_MQTT_BASE_TOPIC: 'a/#',
+      },
+      args: [],
+    });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.problems.map((p) => [p.key, p.env]),
+      [
+        ['source', 'UPS2MQTT_SOURCE'],
+        ['poll_interval', 'UPS2MQTT_POLL_INTERVAL'],
+        ['mqtt.url', 'UPS2MQTT_MQTT_URL'],
+        ['mqtt.base_topic', 'UPS2MQTT_MQTT_BASE_TOPIC'],
+        ['log.level', 'UPS2MQTT_LOG_LEVEL'],
+      ],
+    );
+    assert.match(
+      formatProblems(r.problems),
+      /source \(UPS2MQTT_SOURCE\): invalid source "foo:\/\/bar": unknown scheme "foo"/,
+    );
+  });
+
+  it('reports unknown keys in a file and an unreadable file', () => {
+    const bad = tmpFile('c.yaml', 'source: sim://\nmqtt:\n  hots: x\n');
+    const r = loadConfig({ file: bad, env: {}, args: [] });
+    assert.ok(!r.ok);
+    assert.deepEqual(r.problems, [{ key: 'mqtt.hots', message: 'is not a known setting' }]);
+    const missing = loadConfig({ file: '/nonexistent/ups2mqtt.yaml', env: {}, args: [] });
+    assert.ok(!missing.ok);
+    assert.equal(missing.problems[0]?.key, 'config');
+  });
+
+  it('requires a UPS, unique ids, ids for several UPSes, and cert with key', () => {
+    const none = loadConfig({ env: {}, args: [] });
+    assert.ok(!none.ok);
+    assert.match(none.problems[0]?.message ?? '', /no UPS configured/);
+    const dup = loadConfig({
+      env: { UPS2MQTT_UPSES: '[{"id":"a","source":"sim://"},{"id":"a","source":"sim://"}]' },
+      args: [],
+    });
+    assert.ok(!dup.ok);
+    assert.match(dup.problems[0]?.message ?? '', /used twice/);
+    const noIds = loadConfig({
+      env: { UPS2MQTT_UPSES: '[{"source":"sim://"},{"source":"nis://h"}]' },
+      args: [],
+    });
+    assert.ok(!noIds.ok);
+    assert.match(noIds.problems[0]?.message ?? '', /needs an `id`/);
+    const certOnly = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'sim://', UPS2MQTT_MQTT_CERT: '/etc/hostname' },
+      args: [],
+    });
+    assert.ok(!certOnly.ok);
+    assert.deepEqual(
+      certOnly.problems.map((p) => p.key),
+      ['mqtt.key'],
+    );
+  });
+
+  it('masks secrets in the effective configuration', () => {
+    const r = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'nut://admin:hunter2@nas/ups', UPS2MQTT_MQTT_PASSWORD: 's3cret' },
+      args: [],
+    });
+    assert.ok(r.ok);
+    const text = JSON.stringify(r.effective);
+    assert.ok(!text.includes('s3cret'));
+    assert.ok(!text.includes('hunter2'));
+    assert.match(text, /"password":"\*\*\*"/);
+    assert.match(text, /nut:\/\/admin:\*\*\*@nas\/ups/);
+  });
+
+  it('gives every schema key an environment name with the UPS2MQTT_ prefix', () => {
+    const names = envNames();
+    assert.ok(names.size >= 25);
+    for (const [key, env] of names) {
+      assert.match(env, /^UPS2MQTT_[A-Z0-9_]+$/, key);
+      assert.equal(env, `UPS2MQTT_${key.replace(/\./g, '_').toUpperCase()}`, key);
+    }
+  });
+});
