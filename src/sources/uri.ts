@@ -18,7 +18,8 @@ function fail(uri: string, why: string): never {
 function parsePort(uri: string, text: string, fallback: number): number {
   if (text === '') return fallback;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(uri, `port "${text}" is not 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    fail(uri, `port "${text}" is not 1-65535`);
   return port;
 }
 
@@ -41,7 +42,8 @@ export function parseSourceUri(uri: string): SourceSpec {
       return { kind: 'sim', model: path.replace(/\/+$/, '') || 'default', params };
     }
     case 'apcsmart': {
-      if (!rest.startsWith('/')) fail(uri, 'expected apcsmart:///dev/ttyXXX (an absolute device path)');
+      if (!rest.startsWith('/'))
+        fail(uri, 'expected apcsmart:///dev/ttyXXX (an absolute device path)');
       return { kind: 'apcsmart', path: rest };
     }
     case 'hid': {
@@ -57,7 +59,8 @@ export function parseSourceUri(uri: string): SourceSpec {
       return spec;
     }
     case 'hid-replay': {
-      if (rest === '') fail(uri, 'expected hid-replay://relative/path.json or hid-replay:///abs/path.json');
+      if (rest === '')
+        fail(uri, 'expected hid-replay://relative/path.json or hid-replay:///abs/path.json');
       return { kind: 'hid-replay', path: rest };
     }
     case 'nut': {

@@ -220,7 +220,7 @@ describe('UpsBridge', () => {
     await t.bridge.start();
     await tick(t.clock, 0);
     t.source.next = {
-      data: { model: ONLINE.model, serial_number: ONLINE.serial_number, comm_lost: true },
+      data: { model: 'Back-UPS XS 1400U', serial_number: '4B1948P07984', comm_lost: true },
       nativeEvents: true,
       events: [
         {

@@ -1,0 +1,244 @@
+import type { SelfTestResult, Sensitivity, UpsData } from '../../core/state.ts';
+import { deriveNisFlags } from './flags.ts';
+import { type NisRecord, parseNisNumber, parseNisTimestamp } from './parse.ts';
+
+/**
+ * Maps apcupsd `status` records onto the normalized model (protocols.md §1.7, §6). Pure.
+ * Tolerant of content (§1.5): `N/A` and empty values mean absent; a value that does not
+ * parse is left out, kept raw in `unknown` and described in `warnings`; unknown keys are
+ * kept raw in `unknown`. Nothing here throws.
+ */
+
+/** The result of {@link mapNisStatus}. */
+export interface NisStatusMapping {
+  data: UpsData;
+  /** Raw values of keys the model has no place for, and of values that did not parse. */
+  unknown: Record<string, string>;
+  warnings: string[];
+}
+
+type KeysOf<V> = {
+  [K in keyof UpsData]-?: NonNullable<UpsData[K]> extends V ? K : never;
+}[keyof UpsData];
+type NumberKey = KeysOf<number>;
+type TextKey = Exclude<KeysOf<string>, 'self_test_result' | 'sensitivity'>;
+
+/** Raw values the flag derivation needs besides `data`. */
+interface Scratch {
+  statflag?: number;
+  status?: string;
+  selfTestCode?: string;
+  apcModel?: string;
+}
+
+/** Stores one value; returns false when it does not parse. */
+type Handler = (value: string, data: UpsData, scratch: Scratch) => boolean;
+
+const text =
+  (key: TextKey): Handler =>
+  (value, data) => {
+    data[key] = value;
+    return true;
+  };
+
+/** A number from the first token, times `factor` (minutes → seconds), rounded when scaled. */
+const num =
+  (key: NumberKey, factor = 1): Handler =>
+  (value, data) => {
+    const n = parseNisNumber(value);
+    if (n === undefined) return false;
+    data[key] = factor === 1 ? n : Math.round(n * factor);
+    return true;
+  };
+
+const time =
+  (key: TextKey): Handler =>
+  (value, data) => {
+    const iso = parseNisTimestamp(value);
+    if (iso === undefined) return false;
+    data[key] = iso;
+    return true;
+  };
+
+/** Old releases append a label (`0x00 Dip Switch`, `0x00 Register 1`): keep the code only. */
+const hexCode =
+  (key: TextKey): Handler =>
+  (value, data) => {
+    const token = value.split(/\s+/, 1)[0] ?? '';
+    if (!/^0x[0-9a-f]+$/i.test(token)) return false;
+    data[key] = token;
+    return true;
+  };
+
+const SENSITIVITY: Readonly<Record<string, Sensitivity>> = {
+  'AUTO ADJUST': 'auto',
+  LOW: 'low',
+  MEDIUM: 'medium',
+  HIGH: 'high',
+};
+
+/** SELFTEST codes (§1.10). `??` is apcupsd's own "unknown". */
+const SELF_TEST: Readonly<Record<string, SelfTestResult>> = {
+  NO: 'none',
+  OK: 'passed',
+  BT: 'failed_capacity',
+  NG: 'failed_load',
+  WN: 'warning',
+  IP: 'in_progress',
+  '??': 'unknown',
+};
+
+/** One row per key apcupsd can send (3.14.14 §1.7, plus older releases' keys). */
+const FIELDS: Readonly<Record<string, Handler>> = {
+  APC: text('status_data'),
+  DATE: time('sampled_at'),
+  HOSTNAME: text('daemon_hostname'),
+  VERSION: text('daemon_version'),
+  UPSNAME: text('ups_name'),
+  CABLE: text('cable'),
+  DRIVER: text('driver'),
+  UPSMODE: text('ups_mode'),
+  STARTTIME: time('daemon_started_at'),
+  // An NIS slave that never reached its master says so instead of a time (§1.7).
+  MASTERUPD: (value, data, scratch) =>
+    /^no connection to master$/i.test(value) || time('master_updated_at')(value, data, scratch),
+  MODEL: text('model'),
+  // ≤ 3.14.9: a 3-letter code on Smart units, the model on USB; only a stand-in for MODEL.
+  APCMODEL: (value, _data, scratch) => {
+    scratch.apcModel = value;
+    return true;
+  },
+  STATUS: (value, data, scratch) => {
+    scratch.status = value;
+    data.status_text = value;
+    return true;
+  },
+  LINEV: num('input_voltage_v'),
+  LOADPCT: num('load_pct'),
+  LOADAPNT: num('load_apparent_pct'),
+  BCHARGE: num('battery_charge_pct'),
+  TIMELEFT: num('runtime_s', 60),
+  MBATTCHG: num('shutdown_charge_pct'),
+  MINTIMEL: num('shutdown_runtime_s', 60),
+  MAXTIME: num('max_time_on_battery_s'),
+  MAXLINEV: num('input_voltage_max_v'),
+  MINLINEV: num('input_voltage_min_v'),
+  OUTPUTV: num('output_voltage_v'),
+  SENSE: (value, data) => {
+    data.sensitivity = SENSITIVITY[value.toUpperCase().replace(/\s+/g, ' ')] ?? 'unknown';
+    return true;
+  },
+  DWAKE: num('wake_delay_s'),
+  DSHUTD: num('shutdown_delay_s'),
+  DLOWBATT: num('low_battery_warning_s', 60),
+  LOTRANS: num('transfer_low_v'),
+  HITRANS: num('transfer_high_v'),
+  RETPCT: num('restart_charge_pct'),
+  ITEMP: num('internal_temp_c'),
+  ALARMDEL: text('alarm_mode'),
+  BATTV: num('battery_voltage_v'),
+  LINEFREQ: num('input_frequency_hz'),
+  OUTCURNT: num('output_current_a'),
+  LASTXFER: text('last_transfer_reason'),
+  NUMXFERS: num('transfers'),
+  XONBATT: time('last_on_battery_at'),
+  TONBATT: num('time_on_battery_s'),
+  CUMONBATT: num('cumulative_on_battery_s'),
+  XOFFBATT: time('last_off_battery_at'),
+  LASTSTEST: time('last_self_test_at'),
+  SELFTEST: (value, data, scratch) => {
+    scratch.selfTestCode = value;
+    const result = SELF_TEST[value.toUpperCase()];
+    data.self_test_result = result ?? 'unknown';
+    if (result === undefined) data.self_test_code = value;
+    return true;
+  },
+  STESTI: text('self_test_interval'),
+  STATFLAG: (value, data, scratch) => {
+    const flags = parseStatFlag(value);
+    if (flags === undefined) return false;
+    scratch.statflag = flags;
+    data.status_flags = `0x${flags.toString(16).toUpperCase().padStart(8, '0')}`;
+    return true;
+  },
+  DIPSW: hexCode('dip_switch'),
+  REG1: hexCode('fault_register_1'),
+  REG2: hexCode('fault_register_2'),
+  REG3: hexCode('fault_register_3'),
+  MANDATE: text('manufacture_date'),
+  SERIALNO: text('serial_number'),
+  BATTDATE: text('battery_date'),
+  NOMOUTV: num('output_voltage_nominal_v'),
+  NOMINV: num('input_voltage_nominal_v'),
+  NOMBATTV: num('battery_voltage_nominal_v'),
+  NOMPOWER: num('nominal_power_w'),
+  NOMAPNT: num('nominal_apparent_power_va'),
+  HUMIDITY: num('ambient_humidity_pct'),
+  AMBTEMP: num('ambient_temp_c'),
+  EXTBATTS: num('external_batteries'),
+  BADBATTS: num('bad_batteries'),
+  FIRMWARE: text('firmware'),
+  'END APC': time('reported_at'),
+  LINEFAIL: text('input_status'),
+  BATTSTAT: text('battery_status'),
+};
+
+/**
+ * STATFLAG is `0x%08X` since 3.14.12; older releases print `0x07000008 Status Flag`,
+ * `0x008 Status Flag` or `0x08 Status Flag`. Returns the 32-bit value or undefined.
+ */
+function parseStatFlag(value: string): number | undefined {
+  const m = /^0x([0-9a-f]{1,8})(?:\s|$)/i.exec(value);
+  return m?.[1] === undefined ? undefined : Number.parseInt(m[1], 16);
+}
+
+/**
+ * Maps status records (as from `parseStatusLines`) to {@link UpsData}. A key sent twice
+ * keeps its last value, with a warning.
+ */
+export function mapNisStatus(records: readonly NisRecord[]): NisStatusMapping {
+  const data: UpsData = { manufacturer: 'APC' }; // apcupsd drives APC units only
+  const unknown: Record<string, string> = {};
+  const warnings: string[] = [];
+  const scratch: Scratch = {};
+  const seen = new Set<string>();
+
+  for (const { key, value } of records) {
+    if (seen.has(key)) warnings.push(`NIS key ${key} sent more than once; the last value wins`);
+    seen.add(key);
+    const handler = FIELDS[key];
+    if (handler === undefined) {
+      unknown[key] = value;
+      continue;
+    }
+    // Missing capability is `N/A` or an empty value in older releases (§1.5): absent.
+    if (value === '' || value.toUpperCase() === 'N/A') continue;
+    if (!handler(value, data, scratch)) {
+      unknown[key] = value;
+      warnings.push(`NIS ${key} value ${JSON.stringify(value)} does not parse; left out`);
+    }
+  }
+
+  if (data.model === undefined && scratch.apcModel !== undefined) data.model = scratch.apcModel;
+  addDerived(data);
+  const flags = deriveNisFlags({
+    statflag: scratch.statflag,
+    status: scratch.status,
+    batteryChargePct: data.battery_charge_pct,
+    selfTestCode: scratch.selfTestCode,
+    lastTransfer: data.last_transfer_reason,
+  });
+  return { data: { ...data, ...flags }, unknown, warnings };
+}
+
+/** Values computed from others: data age (§1.3 staleness) and real power. */
+function addDerived(data: UpsData): void {
+  if (data.reported_at !== undefined && data.sampled_at !== undefined) {
+    const ms = Date.parse(data.reported_at) - Date.parse(data.sampled_at);
+    if (Number.isFinite(ms)) data.data_age_s = Math.round(ms / 1000);
+  }
+  // Load in watts only from a measured percentage: the nominal rating alone is never the load.
+  if (data.load_pct !== undefined && data.nominal_power_w !== undefined) {
+    data.load_w = Math.round((data.load_pct * data.nominal_power_w) / 10) / 10;
+  }
+}

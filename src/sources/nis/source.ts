@@ -1,0 +1,294 @@
+import type { Clock } from '../../core/clock.ts';
+import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
+import type { UpsEvent } from '../../core/events.ts';
+import type { Logger } from '../../core/log.ts';
+import type {
+  CommandArgs,
+  CommandOutcome,
+  SourceCapabilities,
+  SourceReading,
+  UpsSource,
+} from '../../core/source.ts';
+import type { UpsData } from '../../core/state.ts';
+import type { SourceSpec } from '../uri.ts';
+import { type NisRequestOptions, nisRequest } from './client.ts';
+import { EventLogTracker } from './events.ts';
+import type { NisCommand } from './framing.ts';
+import { mapNisStatus } from './map.ts';
+import { parseStatusLines } from './parse.ts';
+
+/** Options of {@link NisSource}. */
+export interface NisSourceOptions {
+  host: string;
+  port: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  /** Longest time between two `events` fetches when nothing hints at news (default 30 s). */
+  eventsIntervalMs?: number;
+  maxFrameBytes?: number;
+  logger: Logger;
+  clock: Clock;
+  /** The NIS request function; injected by tests. */
+  request?: typeof nisRequest;
+}
+
+const DEFAULT_EVENTS_INTERVAL_MS = 30_000;
+/** A daemon without EVENTSFILE answers `Not available` (§1.1); asking often is pointless. */
+const UNAVAILABLE_RETRY_MS = 10 * 60_000;
+
+/**
+ * Fields whose change means apcupsd has probably logged something: a status transition,
+ * a self-test, a transfer. Their change triggers an `events` fetch before the interval.
+ */
+const EVENT_HINT_FIELDS = [
+  'status_flags',
+  'self_test_result',
+  'last_self_test_at',
+  'transfers',
+  'last_on_battery_at',
+] as const satisfies readonly (keyof UpsData)[];
+
+/**
+ * NIS cannot carry commands (protocols.md §1.12), so nothing is advertised. The sticky
+ * fields are the ones apcupsd drops after a restart or before the first test (§1.7).
+ */
+const CAPABILITIES: SourceCapabilities = {
+  commands: [],
+  stickyFields: [
+    'last_on_battery_at',
+    'last_off_battery_at',
+    'last_self_test_at',
+    'self_test_result',
+    'last_transfer_reason',
+    'time_on_battery_s',
+    'cumulative_on_battery_s',
+    'transfers',
+  ],
+};
+
+/**
+ * A UPS read through apcupsd's Network Information Server. Stateless on the wire: every
+ * request uses a fresh connection, so `open()` connects nothing and `read()` recovers from
+ * any failure by itself. Event-log lines become events once each (see EventLogTracker).
+ */
+export class NisSource implements UpsSource {
+  readonly description: string;
+  private readonly opts: NisSourceOptions;
+  private readonly tracker = new EventLogTracker();
+  private lifetime = new AbortController();
+  private lastHints: string | undefined;
+  private lastWarnings = '';
+  private previousReadFailed = false;
+  private haveEventsBaseline = false;
+  private eventsRetryPending = false;
+  private eventsUnavailable = false;
+  private lastEventsFetchAt: number | undefined;
+  private nativeEvents = false;
+
+  constructor(opts: NisSourceOptions) {
+    this.opts = opts;
+    this.description = `nis://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+  }
+
+  capabilities(): SourceCapabilities {
+    return CAPABILITIES;
+  }
+
+  /** Nothing to open: connections are per request. Re-arms a closed source. */
+  async open(): Promise<void> {
+    if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
+  }
+
+  /** One `status` request, plus an `events` request when one is due (see eventsDue). */
+  async read(signal: AbortSignal): Promise<SourceReading> {
+    const linked = linkSignals([signal, this.lifetime.signal]);
+    try {
+      if (linked.signal.aborted) {
+        throw new Ups2MqttError('ABORTED', 'NIS read aborted before it started', {
+          cause: linked.signal.reason,
+          context: { source: this.description },
+        });
+      }
+      let data: UpsData;
+      let unknown: Record<string, string>;
+      try {
+        ({ data, unknown } = this.mapStatus(await this.request('status', linked.signal)));
+      } catch (err) {
+        this.previousReadFailed = true;
+        throw err;
+      }
+      const events = await this.fetchEventsIfDue(data, linked.signal);
+      this.previousReadFailed = false;
+      return { data, events, nativeEvents: this.nativeEvents, unknown };
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  /** NIS is read-only. */
+  async command(name: string, _args?: CommandArgs): Promise<CommandOutcome> {
+    throw new Ups2MqttError(
+      'SOURCE_UNSUPPORTED',
+      `apcupsd NIS is read-only: command "${name}" cannot be sent`,
+      { context: { command: name, source: this.description } },
+    );
+  }
+
+  /** NIS has no push channel: changes are seen by polling only. */
+  onWake(_listener: () => void): () => void {
+    return () => {};
+  }
+
+  /** Aborts any request in flight. */
+  async close(): Promise<void> {
+    this.lifetime.abort(
+      new Ups2MqttError('ABORTED', 'NIS source closed', { context: { source: this.description } }),
+    );
+  }
+
+  private mapStatus(lines: string[]): { data: UpsData; unknown: Record<string, string> } {
+    const warnings: string[] = [];
+    const records = parseStatusLines(lines, warnings);
+    if (records.length === 0) {
+      throw new Ups2MqttError('PROTOCOL_ERROR', 'NIS status reply holds no records', {
+        context: { source: this.description, lines: lines.length },
+      });
+    }
+    const mapped = mapNisStatus(records);
+    warnings.push(...mapped.warnings);
+    // The same odd value comes back every poll: log it when the set changes, not each time.
+    const key = warnings.join('\n');
+    if (key !== this.lastWarnings && warnings.length > 0) {
+      this.opts.logger.debug({ warnings }, 'NIS status has values that were left out');
+    }
+    this.lastWarnings = key;
+    return { data: mapped.data, unknown: mapped.unknown };
+  }
+
+  private async fetchEventsIfDue(data: UpsData, signal: AbortSignal): Promise<UpsEvent[]> {
+    const now = this.opts.clock.now();
+    const hints = JSON.stringify(EVENT_HINT_FIELDS.map((k) => data[k] ?? null));
+    const hinted = this.lastHints !== undefined && hints !== this.lastHints;
+    this.lastHints = hints;
+    if (!this.eventsDue(now, hinted)) return [];
+
+    this.lastEventsFetchAt = now;
+    try {
+      const lines = await this.request('events', signal);
+      if (this.eventsUnavailable) this.opts.logger.info('apcupsd event log is available again');
+      const events = this.tracker.ingest(lines, { initial: !this.haveEventsBaseline });
+      this.haveEventsBaseline = true;
+      this.eventsUnavailable = false;
+      this.eventsRetryPending = false;
+      this.nativeEvents = true;
+      return events;
+    } catch (err) {
+      if (signal.aborted) {
+        this.eventsRetryPending = true;
+        throw err;
+      }
+      if (isNotAvailable(err)) {
+        if (!this.eventsUnavailable) {
+          this.opts.logger.info(
+            { retryMs: UNAVAILABLE_RETRY_MS },
+            'apcupsd has no event log (no EVENTSFILE): events are derived from state changes',
+          );
+        }
+        this.eventsUnavailable = true;
+        this.eventsRetryPending = false;
+        this.nativeEvents = false;
+        return [];
+      }
+      // The status reading stands; the next read asks again (catch-up).
+      this.eventsRetryPending = true;
+      this.opts.logger.debug({ err }, 'NIS events request failed');
+      return [];
+    }
+  }
+
+  /**
+   * An `events` request is due on the first read, after a failed read or events request
+   * (catch-up), when a field hints at a logged transition, or when the interval elapsed.
+   * Without an event log it is retried every 10 minutes only.
+   */
+  private eventsDue(now: number, hinted: boolean): boolean {
+    const last = this.lastEventsFetchAt;
+    if (this.eventsUnavailable) return last === undefined || now - last >= UNAVAILABLE_RETRY_MS;
+    const interval = this.opts.eventsIntervalMs ?? DEFAULT_EVENTS_INTERVAL_MS;
+    return (
+      !this.haveEventsBaseline ||
+      this.previousReadFailed ||
+      this.eventsRetryPending ||
+      hinted ||
+      last === undefined ||
+      now - last >= interval
+    );
+  }
+
+  private request(command: NisCommand, signal: AbortSignal): Promise<string[]> {
+    const { host, port, connectTimeoutMs, readTimeoutMs, maxFrameBytes } = this.opts;
+    const options: NisRequestOptions = {
+      host,
+      port,
+      command,
+      connectTimeoutMs,
+      readTimeoutMs,
+      signal,
+    };
+    if (maxFrameBytes !== undefined) options.maxFrameBytes = maxFrameBytes;
+    return (this.opts.request ?? nisRequest)(options);
+  }
+}
+
+function isNotAvailable(err: unknown): boolean {
+  if (!isUps2MqttError(err, 'SERVER_ERROR')) return false;
+  const reply = err.context.reply;
+  return typeof reply === 'string' && /^not available\b/i.test(reply.trim());
+}
+
+/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
+function linkSignals(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const listeners: (() => void)[] = [];
+  for (const s of signals) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    const onAbort = (): void => controller.abort(s.reason);
+    s.addEventListener('abort', onAbort, { once: true });
+    listeners.push(() => s.removeEventListener('abort', onAbort));
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const remove of listeners) remove();
+    },
+  };
+}
+
+/** What {@link createNisSource} needs besides the URI. */
+export interface NisSourceDeps {
+  logger: Logger;
+  clock: Clock;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  eventsIntervalMs?: number;
+  maxFrameBytes?: number;
+  request?: typeof nisRequest;
+}
+
+/** Builds a {@link NisSource} from a parsed `nis://host[:port]` URI. */
+export function createNisSource(
+  spec: Extract<SourceSpec, { kind: 'nis' }>,
+  deps: NisSourceDeps,
+): NisSource {
+  const { connectTimeoutMs = 3000, readTimeoutMs = 3000, ...rest } = deps;
+  return new NisSource({
+    host: spec.host,
+    port: spec.port,
+    connectTimeoutMs,
+    readTimeoutMs,
+    ...rest,
+  });
+}
