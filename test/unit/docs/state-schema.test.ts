@@ -48,7 +48,7 @@ describe('state JSON Schema', () => {
       validate(reducedState({ model: 'X', serial_number: 'Y', battery_charge_pct: 50 }, at)),
     );
     const src = createSimSource(
-      { kind: 'sim', model: 'default', params: {} },
+      { model: 'default', params: {} },
       { clock: new ManualClock(at.getTime()), logger: captureLogger().logger },
     );
     await src.open();
