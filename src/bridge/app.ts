@@ -81,6 +81,16 @@ export class BridgeApp {
     await this.deps.gateway.stop();
   }
 
+  /** Whether the MQTT broker is connected (for health checks). */
+  get mqttConnected(): boolean {
+    return this.deps.gateway.connected;
+  }
+
+  /** The gateway's publish counters (for /metrics). */
+  get mqttStats(): Readonly<MqttGateway['stats']> {
+    return this.deps.gateway.stats;
+  }
+
   /** Every UPS is read and fresh (for health checks). */
   allAvailable(): boolean {
     return this.bridges.every((b) => b.currentAvailability === 'online');

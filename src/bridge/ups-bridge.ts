@@ -49,6 +49,18 @@ export interface UpsBridgeDeps {
 
 type Availability = 'online' | 'offline';
 
+/** Counters for /metrics and the status page. */
+export interface UpsBridgeStats {
+  polls: number;
+  pollErrors: number;
+  statePublishes: number;
+  events: number;
+  /** Duration of the last successful read, ms. */
+  lastReadMs: number;
+  /** Epoch ms of the last successful reading (0: none yet). */
+  lastReadingAt: number;
+}
+
 /**
  * One UPS: polls its source, turns readings into the published state, availability and
  * events, and keeps them honest — a reading that cannot be had makes the UPS unavailable
@@ -72,6 +84,15 @@ export class UpsBridge {
   private abort: AbortController | undefined;
   private unwake: (() => void) | undefined;
   private stopped = false;
+  private readonly changeListeners = new Set<() => void>();
+  readonly stats: UpsBridgeStats = {
+    polls: 0,
+    pollErrors: 0,
+    statePublishes: 0,
+    events: 0,
+    lastReadMs: 0,
+    lastReadingAt: 0,
+  };
   /** Readings, failures and the watchdog change shared state one at a time, in order. */
   private exclusive: Promise<void> = Promise.resolve();
 
@@ -128,6 +149,32 @@ export class UpsBridge {
     await this.deps.source.close();
   }
 
+  /** The source's description (URI without secrets). */
+  get sourceDescription(): string {
+    return this.deps.source.description;
+  }
+
+  /** Display name once the UPS has been read. */
+  get name(): string | undefined {
+    return this.identity?.name ?? this.opts.name;
+  }
+
+  /** Called after every change of published state or availability. Returns unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const l of this.changeListeners) {
+      try {
+        l();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'change listener failed');
+      }
+    }
+  }
+
   /** Runs a source command directly (the demo's keys), then reads at once. */
   async command(name: string, args: CommandArgs = {}): Promise<string> {
     const outcome = await this.deps.source.command(name, args);
@@ -160,9 +207,14 @@ export class UpsBridge {
     const abort = new AbortController();
     this.abort = abort;
     let reading: SourceReading;
+    const started = this.deps.clock.now();
+    this.stats.polls++;
     try {
       reading = await this.deps.source.read(abort.signal);
+      this.stats.lastReadMs = this.deps.clock.now() - started;
+      this.stats.lastReadingAt = this.deps.clock.now();
     } catch (err) {
+      this.stats.pollErrors++;
       if (!this.stopped) await this.serialized(() => this.onFailure(err));
       return false;
     } finally {
@@ -300,7 +352,9 @@ export class UpsBridge {
     this.lastChangeKey = key;
     this.lastStatePayload = payload;
     this.lastPublishAt = now;
+    this.stats.statePublishes++;
     await this.deps.publisher.publish(this.deps.topics.state(upsId), payload, { retain: true });
+    this.notify();
   }
 
   private async setAvailability(value: Availability, force = false): Promise<void> {
@@ -316,6 +370,7 @@ export class UpsBridge {
     if (!this.upsId || events.length === 0) return;
     const topic = this.deps.topics.event(this.upsId);
     for (const e of events) {
+      this.stats.events++;
       this.deps.logger.info(
         { ups: this.upsId, event: e.event_type, at: e.at, message: e.message },
         'UPS event',

@@ -42,6 +42,8 @@ export interface AppConfig {
   state: { heartbeatIntervalMs: number; maxDataAgeS: number };
   nis: { timeoutMs: number; eventsIntervalMs: number };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
+  http: { enabled: boolean; host: string; port: number };
 }
 
 export type LoadResult =
@@ -188,6 +190,13 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       eventsIntervalMs: Math.round(props.nis.events_interval * 1000),
     },
     log: { level: props.log.level, format: props.log.format },
+    commands: {
+      allow: props.commands.allow,
+      armWindowMs: Math.round(props.commands.arm_window * 1000),
+      rateLimitMs: Math.round(props.commands.rate_limit * 1000),
+      shutdownDelayS: Math.round(props.commands.shutdown_delay),
+    },
+    http: { enabled: props.http.enabled, host: props.http.host, port: props.http.port },
   };
   return { ok: true, config, effective: maskedEffective(props) };
 }
@@ -216,6 +225,8 @@ interface RawConfig {
   };
   homeassistant: { enabled: boolean; discovery_prefix: string; status_topic: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
+  commands: { allow: string[]; arm_window: number; rate_limit: number; shutdown_delay: number };
+  http: { enabled: boolean; host: string; port: number };
 }
 
 function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] {

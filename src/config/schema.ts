@@ -83,6 +83,36 @@ convict.addFormat({
   },
 });
 
+/** NUT instant-command names that cut or risk the load (commands.allow may list only these). */
+export const DESTRUCTIVE_COMMAND_NAMES = [
+  'shutdown.return',
+  'shutdown.stayoff',
+  'shutdown.reboot',
+  'shutdown.reboot.graceful',
+  'load.off',
+  'calibrate.start',
+] as const;
+
+convict.addFormat({
+  name: 'command-list',
+  coerce: (value: unknown) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+      : value,
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of command names');
+    const bad = value.filter((v) => !(DESTRUCTIVE_COMMAND_NAMES as readonly unknown[]).includes(v));
+    if (bad.length > 0) {
+      throw new Error(
+        `unknown or non-destructive command(s) ${bad.join(', ')}; allowed: ${DESTRUCTIVE_COMMAND_NAMES.join(', ')}`,
+      );
+    }
+  },
+});
+
 convict.addFormat({
   name: 'ups-list',
   coerce: (value: unknown) => {
@@ -303,6 +333,59 @@ export const schemaDefinition = {
       default: 'homeassistant/status',
       env: 'UPS2MQTT_HOMEASSISTANT_STATUS_TOPIC',
       arg: 'homeassistant-status-topic',
+    },
+  },
+  commands: {
+    allow: {
+      doc: 'Destructive commands this bridge may execute (shutdown.return, shutdown.stayoff, shutdown.reboot, load.off, calibrate.start). Empty: none. Each still needs arming before it runs.',
+      format: 'command-list',
+      default: [] as string[],
+      env: 'UPS2MQTT_COMMANDS_ALLOW',
+      arg: 'commands-allow',
+    },
+    arm_window: {
+      doc: 'Seconds an `arm` message keeps destructive commands of a UPS armed.',
+      format: 'seconds',
+      default: 30,
+      env: 'UPS2MQTT_COMMANDS_ARM_WINDOW',
+      arg: 'commands-arm-window',
+    },
+    rate_limit: {
+      doc: 'Minimum seconds between two executions of the same command on the same UPS.',
+      format: 'seconds',
+      default: 5,
+      env: 'UPS2MQTT_COMMANDS_RATE_LIMIT',
+      arg: 'commands-rate-limit',
+    },
+    shutdown_delay: {
+      doc: 'Default delay in seconds of shutdown.return / shutdown.stayoff when the command gives none.',
+      format: 'seconds',
+      default: 60,
+      env: 'UPS2MQTT_COMMANDS_SHUTDOWN_DELAY',
+      arg: 'commands-shutdown-delay',
+    },
+  },
+  http: {
+    enabled: {
+      doc: 'Serve /healthz, /metrics and the status page.',
+      format: Boolean,
+      default: true,
+      env: 'UPS2MQTT_HTTP_ENABLED',
+      arg: 'http-enabled',
+    },
+    host: {
+      doc: 'Address the HTTP endpoint binds to. Loopback unless you need it elsewhere (e.g. 0.0.0.0 in a container).',
+      format: String,
+      default: '127.0.0.1',
+      env: 'UPS2MQTT_HTTP_HOST',
+      arg: 'http-host',
+    },
+    port: {
+      doc: 'Port of the HTTP endpoint (1551 by convention; 0 picks a free port).',
+      format: 'port',
+      default: 1551,
+      env: 'UPS2MQTT_HTTP_PORT',
+      arg: 'http-port',
     },
   },
   log: {

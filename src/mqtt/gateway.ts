@@ -57,6 +57,8 @@ export class MqttGateway {
   private readonly connectedListeners: Listeners<[]>;
   private readonly disconnectedListeners: Listeners<[]>;
   private isConnected = false;
+  /** Counters for /metrics. */
+  readonly stats = { publishes: 0, publishFailures: 0, dropped: 0, connects: 0 };
   private stopping = false;
 
   constructor(
@@ -105,6 +107,7 @@ export class MqttGateway {
     this.client = client;
     client.on('connect', () => {
       this.isConnected = true;
+      this.stats.connects++;
       this.logger.info({ url: redactUrl(o.url) }, 'connected to MQTT broker');
       // Birth and will share topic, QoS and retain flag (homeassistant.md §1.6, §7 item 7).
       client.publish(o.bridgeStateTopic, 'online', { qos: 1, retain: true });
@@ -154,6 +157,7 @@ export class MqttGateway {
     }
     const client = this.client;
     if (!client || !this.isConnected) {
+      this.stats.dropped++;
       if (opts.queueWhileOffline) {
         if (this.offlineQueue.length >= OFFLINE_QUEUE_LIMIT) this.offlineQueue.shift();
         this.offlineQueue.push({ topic, payload, opts });
@@ -162,8 +166,10 @@ export class MqttGateway {
     }
     try {
       await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
+      this.stats.publishes++;
       return true;
     } catch (err) {
+      this.stats.publishFailures++;
       this.logger.debug({ err, topic }, 'publish failed');
       return false;
     }
