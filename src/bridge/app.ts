@@ -6,6 +6,7 @@ import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
+import { commandComponents } from '../commands/ha-components.ts';
 import { UpsBridge, type UpsBridgeOptions, type UpsIdentityInfo } from './ups-bridge.ts';
 
 export interface BridgeAppOptions {
@@ -43,8 +44,20 @@ export class BridgeApp {
   ) {}
 
   async start(): Promise<void> {
-    const { gateway, announcer } = this.deps;
-    announcer.setExtraComponents(() => ({}));
+    const { gateway, announcer, commands, topics } = this.deps;
+    announcer.setExtraComponents((upsId) => {
+      const i = this.bridges.findIndex((b) => b.id === upsId);
+      const ups = this.opts.upses[i];
+      const identifier = this.bridges[i]?.deviceIdentifier;
+      if (!ups || !identifier) return {};
+      return commandComponents({
+        upsId,
+        identifier,
+        baseTopic: topics.base,
+        commands: commands.enabledCommands(ups.source),
+        shutdownDelay: commands.hasShutdownDelay(ups.source),
+      });
+    });
     for (const ups of this.opts.upses) {
       const log = this.deps.logger.child({ source: ups.source.description });
       // Called after a good reading whenever the set of keys grew: the UPS id is known then.
@@ -159,8 +172,21 @@ export class BridgeApp {
     if (!id || this.commandSubscriptions.has(id) || !this.deps.gateway.connected) return;
     if (source.capabilities().commands.length === 0) return;
     this.commandSubscriptions.add(id);
-    await this.deps.gateway.subscribe(this.deps.topics.commandFilter(id), (msg) => {
-      void this.deps.commands.handle({ upsId: id, source, afterCommand: () => bridge.wake() }, msg);
+    const { commands, gateway, topics } = this.deps;
+    const target = {
+      upsId: id,
+      source,
+      available: () => bridge.currentAvailability === 'online',
+      afterCommand: () => bridge.wake(),
+    };
+    await gateway.subscribe(topics.commandFilter(id), (msg) => {
+      void commands.handle(target, msg);
     });
+    if (commands.hasShutdownDelay(source)) {
+      await gateway.subscribe(`${commands.shutdownDelayTopic(id)}/set`, (msg) => {
+        void commands.handleShutdownDelay(id, msg);
+      });
+      await commands.publishShutdownDelay(id);
+    }
   }
 }

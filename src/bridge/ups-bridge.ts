@@ -8,6 +8,7 @@ import type { PublishOptions } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { deriveEvents } from './derive-events.ts';
 import { PollScheduler } from './scheduler.ts';
+import { type SelfTestTrack, trackSelfTest } from './self-test.ts';
 import { buildState, changeKey, reducedState } from './state.ts';
 
 /** What the per-UPS bridge needs from the MQTT gateway. */
@@ -85,6 +86,7 @@ export class UpsBridge {
   private unwake: (() => void) | undefined;
   private stopped = false;
   private readonly changeListeners = new Set<() => void>();
+  private selfTest: SelfTestTrack | undefined;
   readonly stats: UpsBridgeStats = {
     polls: 0,
     pollErrors: 0,
@@ -147,6 +149,11 @@ export class UpsBridge {
     if (this.watchdog) this.deps.clock.clearTimeout(this.watchdog);
     if (this.upsId) await this.setAvailability('offline', true);
     await this.deps.source.close();
+  }
+
+  /** Home Assistant device identifier once the UPS has been read. */
+  get deviceIdentifier(): string | undefined {
+    return this.identity?.deviceIdentifier;
   }
 
   /** The source's description (URI without secrets). */
@@ -240,6 +247,7 @@ export class UpsBridge {
     const { clock, logger } = this.deps;
     const now = new Date(clock.now());
     const state = buildState(reading.data, now);
+    this.applySelfTest(state);
     if (reading.unknown && Object.keys(reading.unknown).length > 0) {
       logger.trace({ unknown: reading.unknown }, 'fields not recognised (kept raw, ignored)');
     }
@@ -380,6 +388,16 @@ export class UpsBridge {
         queueWhileOffline: true,
       });
     }
+  }
+
+  /** Adds the self-test lifecycle where the UPS can test or reports test results. */
+  private applySelfTest(state: UpsState): void {
+    const canTest = this.deps.source.capabilities().commands.some((c) => c.startsWith('test.battery.'));
+    if (!canTest && state.self_test_result === undefined && state.test_in_progress === undefined) return;
+    if (state.comm_lost === true) return;
+    this.selfTest = trackSelfTest(this.selfTest, state);
+    state.self_test_state = this.selfTest.state;
+    if (this.selfTest.finishedAt) state.self_test_finished_at = this.selfTest.finishedAt;
   }
 
   private resolveId(state: UpsState): void {

@@ -49,10 +49,16 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     logger.child({ module: 'homeassistant' }),
   );
   const commands = new CommandRouter(
-    { allow: new Set() },
+    {
+      allow: new Set(config.commands.allow),
+      armWindowMs: config.commands.armWindowMs,
+      rateLimitMs: config.commands.rateLimitMs,
+      shutdownDelayS: config.commands.shutdownDelayS,
+    },
     gateway,
     topics,
     logger.child({ module: 'commands' }),
+    clock,
   );
   const upses = [];
   for (const ups of config.upses) {

@@ -1,12 +1,15 @@
+import { isoWithOffset } from '../bridge/state.ts';
 import type { Publisher } from '../bridge/ups-bridge.ts';
+import type { Clock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
+import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
-import type { UpsSource } from '../core/source.ts';
+import type { CommandArgs, UpsSource } from '../core/source.ts';
 import type { IncomingMessage } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import { parseCommandPayload } from './parse.ts';
+import { MAX_DELAY_S, parseCommandPayload } from './parse.ts';
 
-/** Commands that cut or risk the load: off unless the user allows them. */
+/** Commands that cut or risk the load: off unless allowed in the config, and armed. */
 export const DESTRUCTIVE_COMMANDS: ReadonlySet<string> = new Set([
   'shutdown.return',
   'shutdown.stayoff',
@@ -16,10 +19,23 @@ export const DESTRUCTIVE_COMMANDS: ReadonlySet<string> = new Set([
   'calibrate.start',
 ]);
 
+/** Commands that take the shutdown delay. */
+const DELAYED_COMMANDS: ReadonlySet<string> = new Set(['shutdown.return', 'shutdown.stayoff']);
+
+/** Router-owned commands: arming for destructive ones. */
+export const ARM_COMMAND = 'arm';
+export const DISARM_COMMAND = 'disarm';
+
 export type CommandResultCode =
   | 'done'
+  | 'armed'
+  | 'disarmed'
   | 'unsupported'
   | 'disabled'
+  | 'not_armed'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'retained'
   | 'bad_payload'
   | 'payload_too_large'
   | 'failed';
@@ -30,25 +46,44 @@ export interface CommandResult {
   transaction?: string;
   code: CommandResultCode;
   message: string;
+  armed_until?: string;
 }
 
 export interface CommandTarget {
   upsId: string;
   source: UpsSource;
+  /** Whether the UPS is being read right now (destructive commands need it). */
+  available(): boolean;
   /** Called after a command ran, so the UPS is read again at once. */
   afterCommand(): void;
 }
 
+export interface CommandRouterOptions {
+  allow: ReadonlySet<string>;
+  armWindowMs: number;
+  rateLimitMs: number;
+  shutdownDelayS: number;
+}
+
 /**
- * Command topics → guard → source → result topic (style.md habit 10). Retained messages
- * are never executed: a retained command would fire again on every reconnect.
+ * Command topics → guard → source → result (style.md habit 10). The guard, in order:
+ * never a retained message; the payload parses; the source advertises the command; it is
+ * enabled (destructive ones only when listed in `commands.allow`); a destructive one is
+ * armed (an `arm` message within `commands.arm_window`) and the UPS is being read; the
+ * per-command rate limit. Every accepted or refused command is logged, answered on its
+ * result topic and published as an event.
  */
 export class CommandRouter {
+  private readonly armedUntil = new Map<string, number>();
+  private readonly lastRun = new Map<string, number>();
+  private readonly shutdownDelay = new Map<string, number>();
+
   constructor(
-    private readonly opts: { allow: ReadonlySet<string> },
+    private readonly opts: CommandRouterOptions,
     private readonly publisher: Publisher,
     private readonly topics: Topics,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   /** Commands a UPS offers on MQTT: advertised by its source and enabled here. */
@@ -58,76 +93,174 @@ export class CommandRouter {
       .commands.filter((c) => !DESTRUCTIVE_COMMANDS.has(c) || this.opts.allow.has(c));
   }
 
+  /** Whether the UPS has destructive commands that need arming. */
+  needsArming(source: UpsSource): boolean {
+    return this.enabledCommands(source).some((c) => DESTRUCTIVE_COMMANDS.has(c));
+  }
+
+  /** Whether the shutdown-delay setting applies to this UPS. */
+  hasShutdownDelay(source: UpsSource): boolean {
+    return this.enabledCommands(source).some((c) => DELAYED_COMMANDS.has(c));
+  }
+
+  shutdownDelayFor(upsId: string): number {
+    return this.shutdownDelay.get(upsId) ?? this.opts.shutdownDelayS;
+  }
+
+  /** The shutdown-delay topics: `<base>/<id>/shutdown_delay` (state) and `/set`. */
+  shutdownDelayTopic(upsId: string): string {
+    return `${this.topics.base}/${upsId}/shutdown_delay`;
+  }
+
+  /** Publishes the current shutdown delay (retained) so Home Assistant's number shows it. */
+  async publishShutdownDelay(upsId: string): Promise<void> {
+    await this.publisher.publish(
+      this.shutdownDelayTopic(upsId),
+      String(this.shutdownDelayFor(upsId)),
+      { retain: true },
+    );
+  }
+
+  /** A new shutdown delay from Home Assistant's number entity. */
+  async handleShutdownDelay(upsId: string, msg: IncomingMessage): Promise<void> {
+    if (msg.retain) return;
+    const value = Number(msg.payload.toString('utf8').trim());
+    if (!Number.isInteger(value) || value < 0 || value > MAX_DELAY_S) {
+      this.logger.warn(
+        { ups: upsId, payload: msg.payload.toString('utf8').slice(0, 64) },
+        `shutdown delay must be a whole number from 0 to ${MAX_DELAY_S}`,
+      );
+    } else {
+      this.shutdownDelay.set(upsId, value);
+      this.logger.info({ ups: upsId, delay_s: value }, 'shutdown delay set');
+    }
+    await this.publishShutdownDelay(upsId);
+  }
+
   async handle(target: CommandTarget, msg: IncomingMessage): Promise<CommandResult | undefined> {
     const prefix = `${this.topics.base}/${target.upsId}/command/`;
     if (!msg.topic.startsWith(prefix)) return undefined;
     const name = msg.topic.slice(prefix.length);
     if (name === '' || name.includes('/')) return undefined;
-    const log = this.logger.child({ ups: target.upsId, command: name });
+    const result = await this.decide(target, name, msg);
+    await this.report(target, result);
+    return result;
+  }
+
+  private async decide(
+    target: CommandTarget,
+    name: string,
+    msg: IncomingMessage,
+  ): Promise<CommandResult> {
+    const refuse = (code: CommandResultCode, message: string, tx?: string): CommandResult => ({
+      status: 'error',
+      command: name,
+      ...(tx === undefined ? {} : { transaction: tx }),
+      code,
+      message,
+    });
     if (msg.retain) {
-      log.warn('ignoring a retained command message (clear it with an empty retained publish)');
-      return undefined;
+      return refuse(
+        'retained',
+        'retained command messages are never executed; clear it with an empty retained publish',
+      );
     }
     const parsed = parseCommandPayload(msg.payload);
-    const tx = parsed.transaction === undefined ? {} : { transaction: parsed.transaction };
-    let result: CommandResult;
-    if (!parsed.ok) {
-      result = {
-        status: 'error',
-        command: name,
-        ...tx,
-        code: parsed.code,
-        message: parsed.message,
-      };
-    } else if (!target.source.capabilities().commands.includes(name)) {
-      result = {
-        status: 'error',
-        command: name,
-        ...tx,
-        code: 'unsupported',
-        message: 'this UPS or source does not offer this command',
-      };
-    } else if (DESTRUCTIVE_COMMANDS.has(name) && !this.opts.allow.has(name)) {
-      result = {
-        status: 'error',
-        command: name,
-        ...tx,
-        code: 'disabled',
-        message: 'this command is disabled; allow it in the configuration',
-      };
-    } else {
-      try {
-        const outcome = await target.source.command(name, parsed.args);
-        result = {
-          status: 'ok',
-          command: name,
-          ...tx,
-          code: 'done',
-          message: outcome.message ?? 'done',
-        };
-        target.afterCommand();
-      } catch (err) {
-        const code = isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? 'unsupported' : 'failed';
-        result = {
-          status: 'error',
-          command: name,
-          ...tx,
-          code,
-          message: err instanceof Error ? err.message : String(err),
-        };
+    const tx = parsed.transaction;
+    if (!parsed.ok) return refuse(parsed.code, parsed.message, tx);
+    const now = this.clock.now();
+    const ok = (code: CommandResultCode, message: string): CommandResult => ({
+      status: 'ok',
+      command: name,
+      ...(tx === undefined ? {} : { transaction: tx }),
+      code,
+      message,
+    });
+
+    if (name === ARM_COMMAND || name === DISARM_COMMAND) {
+      if (!this.needsArming(target.source))
+        return refuse('unsupported', 'no destructive command is enabled for this UPS', tx);
+      if (name === DISARM_COMMAND) {
+        this.armedUntil.delete(target.upsId);
+        return ok('disarmed', 'destructive commands disarmed');
       }
+      const until = now + this.opts.armWindowMs;
+      this.armedUntil.set(target.upsId, until);
+      return {
+        ...ok(
+          'armed',
+          `destructive commands armed for ${Math.round(this.opts.armWindowMs / 1000)} s`,
+        ),
+        armed_until: isoWithOffset(new Date(until)),
+      };
     }
-    if (result.status === 'ok') log.info({ transaction: result.transaction }, 'command executed');
-    else
-      log.warn(
-        { code: result.code, reason: result.message, transaction: result.transaction },
-        'command refused',
+    if (!target.source.capabilities().commands.includes(name)) {
+      return refuse('unsupported', 'this UPS or source does not offer this command', tx);
+    }
+    const destructive = DESTRUCTIVE_COMMANDS.has(name);
+    if (destructive && !this.opts.allow.has(name)) {
+      return refuse(
+        'disabled',
+        'this command is disabled; list it in commands.allow to enable it',
+        tx,
       );
+    }
+    if (destructive && (this.armedUntil.get(target.upsId) ?? 0) < now) {
+      return refuse(
+        'not_armed',
+        `send "${ARM_COMMAND}" first; destructive commands run only within the arming window`,
+        tx,
+      );
+    }
+    if (destructive && !target.available()) {
+      return refuse('unavailable', 'the UPS is not being read; refusing a destructive command', tx);
+    }
+    const key = `${target.upsId}\u0000${name}`;
+    const last = this.lastRun.get(key);
+    if (last !== undefined && now - last < this.opts.rateLimitMs) {
+      return refuse(
+        'rate_limited',
+        `wait ${Math.ceil((this.opts.rateLimitMs - (now - last)) / 1000)} s before sending it again`,
+        tx,
+      );
+    }
+    const args: CommandArgs = { ...parsed.args };
+    if (DELAYED_COMMANDS.has(name) && args.delay_s === undefined)
+      args.delay_s = this.shutdownDelayFor(target.upsId);
+    this.lastRun.set(key, now);
+    if (destructive) this.armedUntil.delete(target.upsId);
+    try {
+      const outcome = await target.source.command(name, args);
+      target.afterCommand();
+      return ok('done', outcome.message ?? 'done');
+    } catch (err) {
+      const code = isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? 'unsupported' : 'failed';
+      return refuse(code, err instanceof Error ? err.message : String(err), tx);
+    }
+  }
+
+  private async report(target: CommandTarget, result: CommandResult): Promise<void> {
+    const log = this.logger.child({ ups: target.upsId, command: result.command });
+    const fields = { code: result.code, transaction: result.transaction, reason: result.message };
+    if (result.status === 'ok') log.info(fields, 'command accepted');
+    else log.warn(fields, 'command refused');
     await this.publisher.publish(
-      this.topics.commandResult(target.upsId, name),
+      this.topics.commandResult(target.upsId, result.command),
       JSON.stringify(result),
       { retain: false },
     );
-    return result;
+    const event: UpsEvent = {
+      event_type: result.status === 'ok' ? 'command_executed' : 'command_refused',
+      at: isoWithOffset(new Date(this.clock.now())),
+      message: `${result.command}: ${result.message}`,
+      origin: 'bridge',
+      command: result.command,
+      code: result.code,
+      ...(result.transaction === undefined ? {} : { transaction: result.transaction }),
+    };
+    await this.publisher.publish(this.topics.event(target.upsId), JSON.stringify(event), {
+      retain: false,
+      queueWhileOffline: true,
+    });
   }
 }

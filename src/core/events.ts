@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'comm_restored',
   'battery_disconnected',
   'battery_reattached',
+  'command_executed',
+  'command_refused',
   'daemon_started',
   'daemon_stopped',
   'other',
@@ -31,6 +33,10 @@ export interface UpsEvent {
   message?: string;
   /** Where the event was learned: the daemon's own log, or a state change seen by the bridge. */
   origin: 'source_log' | 'state_change' | 'bridge';
+  /** For command events: the command name and the result code. */
+  command?: string;
+  code?: string;
+  transaction?: string;
   /** True when it happened while a battery self-test was running. */
   during_self_test?: boolean;
 }

@@ -1,4 +1,10 @@
-import { SELF_TEST_RESULTS, SENSITIVITIES, UPS_STATUSES, type UpsStateKey } from './state.ts';
+import {
+  SELF_TEST_RESULTS,
+  SELF_TEST_STATES,
+  SENSITIVITIES,
+  UPS_STATUSES,
+  type UpsStateKey,
+} from './state.ts';
 
 /** How a state key is typed on the wire. */
 export type FieldKind =
@@ -115,6 +121,11 @@ export const STATE_FIELDS = {
     kind: { type: 'enum', values: SELF_TEST_RESULTS },
     doc: 'Result of the last self-test.',
   },
+  self_test_state: {
+    kind: { type: 'enum', values: SELF_TEST_STATES },
+    doc: 'Self-test lifecycle tracked by the bridge: idle, running, then passed, failed or aborted until the next test.',
+  },
+  self_test_finished_at: time('When the last self-test ended.'),
   self_test_code: str("The source's raw self-test code when it maps to unknown."),
   last_self_test_at: time('When the last self-test ran.'),
   last_on_battery_at: time('Last transfer to battery.'),

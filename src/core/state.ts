@@ -35,6 +35,10 @@ export const SELF_TEST_RESULTS = [
 ] as const;
 export type SelfTestResult = (typeof SELF_TEST_RESULTS)[number];
 
+/** Lifecycle of the last battery self-test as the bridge tracked it. */
+export const SELF_TEST_STATES = ['idle', 'running', 'passed', 'failed', 'aborted'] as const;
+export type SelfTestState = (typeof SELF_TEST_STATES)[number];
+
 /** Closed set for `sensitivity`. */
 export const SENSITIVITIES = ['low', 'medium', 'high', 'auto', 'unknown'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
@@ -162,6 +166,10 @@ export type UpsData = UpsFlags & UpsMeasurements & UpsSettings & UpsIdentity & U
 /** The published state: the source's data plus the bridge-owned keys. */
 export interface UpsState extends UpsData {
   status: UpsStatus;
+  /** Self-test lifecycle: idle → running → passed / failed / aborted (bridge-tracked). */
+  self_test_state?: SelfTestState;
+  /** When the last self-test ended, as seen by the bridge or reported by the source. */
+  self_test_finished_at?: string;
   /** ISO time of the reading this state describes (never of the publish). */
   updated_at: string;
 }

@@ -8,7 +8,13 @@
  * self-test result and sensitivity as `enum`. Categories and default-enabled follow core's
  * table; fields core disables stay disabled, and a few minor ones core lacks are disabled too.
  */
-import { SELF_TEST_RESULTS, SENSITIVITIES, UPS_STATUSES, type UpsStateKey } from '../core/state.ts';
+import {
+  SELF_TEST_RESULTS,
+  SELF_TEST_STATES,
+  SENSITIVITIES,
+  UPS_STATUSES,
+  type UpsStateKey,
+} from '../core/state.ts';
 import type { EntityDef } from './entity-def.ts';
 
 const D = 'diagnostic';
@@ -90,6 +96,9 @@ const SENSORS = [
   { key: 'battstat', field: 'battery_status', platform: 'sensor', name: 'Battery status' },
   { key: 'lastxfer', field: 'last_transfer_reason', platform: 'sensor', name: 'Last transfer', category: D, enabled: false },
   { key: 'selftest', field: 'self_test_result', platform: 'sensor', name: 'Self test result', device_class: 'enum', options: SELF_TEST_RESULTS },
+  // Bridge-tracked lifecycle: refreshes at once after a test instead of waiting for apcupsd's 5-minute window.
+  { key: 'selftest_state', field: 'self_test_state', platform: 'sensor', name: 'Self test', device_class: 'enum', options: SELF_TEST_STATES, icon: 'mdi:battery-heart-variant' },
+  { key: 'selftest_done', field: 'self_test_finished_at', platform: 'sensor', name: 'Self test finished', device_class: 'timestamp', category: D },
   { key: 'selftest_code', field: 'self_test_code', platform: 'sensor', name: 'Self test code', category: D, enabled: false },
   { key: 'laststest', field: 'last_self_test_at', platform: 'sensor', name: 'Last self test', device_class: 'timestamp' },
   { key: 'xonbatt', field: 'last_on_battery_at', platform: 'sensor', name: 'Transfer to battery', device_class: 'timestamp', category: D },

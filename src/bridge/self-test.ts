@@ -1,0 +1,52 @@
+import type { SelfTestState, UpsState } from '../core/state.ts';
+
+/** What the bridge remembers about self-tests between readings. */
+export interface SelfTestTrack {
+  state: SelfTestState;
+  finishedAt?: string;
+  /** The source's result at the previous reading, to see it change. */
+  lastResult?: string;
+}
+
+/** Outcome of a finished test from the source's result code. */
+function outcome(result: UpsState['self_test_result']): SelfTestState | undefined {
+  switch (result) {
+    case 'passed':
+    case 'warning':
+      return 'passed';
+    case 'failed':
+    case 'failed_capacity':
+    case 'failed_load':
+      return 'failed';
+    case 'aborted':
+      return 'aborted';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Advances the self-test lifecycle with a new reading. Pure. `running` while the source says
+ * a test runs; the outcome once it ends, kept until the next test (apcupsd forgets its
+ * result after five minutes; the lifecycle does not). The first reading starts from what the
+ * source reports, so a restart does not invent a test.
+ */
+export function trackSelfTest(prev: SelfTestTrack | undefined, s: UpsState): SelfTestTrack {
+  const running = s.test_in_progress === true || s.self_test_result === 'in_progress';
+  const result = s.self_test_result;
+  if (running) return { state: 'running', ...(prev?.finishedAt ? { finishedAt: prev.finishedAt } : {}), ...(result ? { lastResult: result } : {}) };
+  const done = outcome(result);
+  if (!prev) {
+    const at = done ? s.last_self_test_at : undefined;
+    return { state: done ?? 'idle', ...(at ? { finishedAt: at } : {}), ...(result ? { lastResult: result } : {}) };
+  }
+  const base = { ...(result ? { lastResult: result } : {}) };
+  if (prev.state === 'running') {
+    // The test ended: its result, or aborted when the source gives none.
+    return { ...base, state: done ?? 'aborted', finishedAt: s.updated_at };
+  }
+  if (done && result !== prev.lastResult) {
+    return { ...base, state: done, finishedAt: s.last_self_test_at ?? s.updated_at };
+  }
+  return { ...base, state: prev.state, ...(prev.finishedAt ? { finishedAt: prev.finishedAt } : {}) };
+}
