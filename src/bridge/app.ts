@@ -1,3 +1,4 @@
+import { commandComponents } from '../commands/ha-components.ts';
 import type { CommandRouter } from '../commands/router.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
@@ -6,7 +7,6 @@ import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import { commandComponents } from '../commands/ha-components.ts';
 import { UpsBridge, type UpsBridgeOptions, type UpsIdentityInfo } from './ups-bridge.ts';
 
 export interface BridgeAppOptions {

@@ -34,11 +34,20 @@ function outcome(result: UpsState['self_test_result']): SelfTestState | undefine
 export function trackSelfTest(prev: SelfTestTrack | undefined, s: UpsState): SelfTestTrack {
   const running = s.test_in_progress === true || s.self_test_result === 'in_progress';
   const result = s.self_test_result;
-  if (running) return { state: 'running', ...(prev?.finishedAt ? { finishedAt: prev.finishedAt } : {}), ...(result ? { lastResult: result } : {}) };
+  if (running)
+    return {
+      state: 'running',
+      ...(prev?.finishedAt ? { finishedAt: prev.finishedAt } : {}),
+      ...(result ? { lastResult: result } : {}),
+    };
   const done = outcome(result);
   if (!prev) {
     const at = done ? s.last_self_test_at : undefined;
-    return { state: done ?? 'idle', ...(at ? { finishedAt: at } : {}), ...(result ? { lastResult: result } : {}) };
+    return {
+      state: done ?? 'idle',
+      ...(at ? { finishedAt: at } : {}),
+      ...(result ? { lastResult: result } : {}),
+    };
   }
   const base = { ...(result ? { lastResult: result } : {}) };
   if (prev.state === 'running') {
@@ -48,5 +57,9 @@ export function trackSelfTest(prev: SelfTestTrack | undefined, s: UpsState): Sel
   if (done && result !== prev.lastResult) {
     return { ...base, state: done, finishedAt: s.last_self_test_at ?? s.updated_at };
   }
-  return { ...base, state: prev.state, ...(prev.finishedAt ? { finishedAt: prev.finishedAt } : {}) };
+  return {
+    ...base,
+    state: prev.state,
+    ...(prev.finishedAt ? { finishedAt: prev.finishedAt } : {}),
+  };
 }

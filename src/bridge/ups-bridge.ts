@@ -392,8 +392,11 @@ export class UpsBridge {
 
   /** Adds the self-test lifecycle where the UPS can test or reports test results. */
   private applySelfTest(state: UpsState): void {
-    const canTest = this.deps.source.capabilities().commands.some((c) => c.startsWith('test.battery.'));
-    if (!canTest && state.self_test_result === undefined && state.test_in_progress === undefined) return;
+    const canTest = this.deps.source
+      .capabilities()
+      .commands.some((c) => c.startsWith('test.battery.'));
+    if (!canTest && state.self_test_result === undefined && state.test_in_progress === undefined)
+      return;
     if (state.comm_lost === true) return;
     this.selfTest = trackSelfTest(this.selfTest, state);
     state.self_test_state = this.selfTest.state;
