@@ -108,6 +108,8 @@ export async function runDemo(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise
       UPS2MQTT_UPS_ID: 'demo',
       UPS2MQTT_UPS_NAME: env.UPS2MQTT_UPS_NAME ?? 'Demo UPS',
       UPS2MQTT_MQTT_URL: broker.url,
+      // The embedded broker (aedes) speaks MQTT 3.1.1 only.
+      UPS2MQTT_MQTT_PROTOCOL_VERSION: '4',
       UPS2MQTT_MQTT_USERNAME: '',
       UPS2MQTT_MQTT_PASSWORD: '',
       UPS2MQTT_UPSES: '',

@@ -159,14 +159,15 @@ export class CommandRouter {
       code,
       message,
     });
+    const parsed = parseCommandPayload(msg.payload);
+    const tx = parsed.transaction;
     if (msg.retain) {
       return refuse(
         'retained',
         'retained command messages are never executed; clear it with an empty retained publish',
+        tx,
       );
     }
-    const parsed = parseCommandPayload(msg.payload);
-    const tx = parsed.transaction;
     if (!parsed.ok) return refuse(parsed.code, parsed.message, tx);
     const now = this.clock.now();
     const ok = (code: CommandResultCode, message: string): CommandResult => ({

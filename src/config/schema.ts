@@ -291,9 +291,9 @@ export const schemaDefinition = {
       arg: 'mqtt-base-topic',
     },
     protocol_version: {
-      doc: 'MQTT protocol version: 4 (3.1.1) or 5.',
+      doc: 'MQTT protocol version: 5, or 4 (3.1.1) for old brokers. With 5 the bridge can also tell a retained command published while it is connected (and refuse it); with 3.1.1 only retained commands replayed at connect are recognised.',
       format: [4, 5],
-      default: 4,
+      default: 5,
       env: 'UPS2MQTT_MQTT_PROTOCOL_VERSION',
       arg: 'mqtt-protocol-version',
     },

@@ -175,12 +175,19 @@ export class MqttGateway {
     }
   }
 
-  /** Subscribes (kept across reconnects). Handlers get every matching message. */
+  /**
+   * Subscribes (kept across reconnects). Handlers get every matching message. With MQTT 5
+   * the subscription asks for Retain-As-Published, so a retained publish made while we are
+   * subscribed still shows `retain` (MQTT 3.1.1 brokers clear the flag on live delivery:
+   * there only messages replayed from the retained store carry it).
+   */
   async subscribe(filter: string, fn: (msg: IncomingMessage) => void): Promise<() => void> {
     const entry = { filter, fn };
     this.handlers.push(entry);
     const client = this.client;
-    if (client) await client.subscribeAsync(filter, { qos: 1 });
+    if (client) {
+      await client.subscribeAsync(filter, this.opts.protocolVersion === 5 ? { qos: 1, rap: true } : { qos: 1 });
+    }
     return () => {
       const i = this.handlers.indexOf(entry);
       if (i >= 0) this.handlers.splice(i, 1);

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     assert.equal(r.config.mqtt.baseTopic, 'ups2mqtt');
     assert.equal(r.config.homeassistant.discoveryPrefix, 'homeassistant');
     assert.equal(r.config.homeassistant.statusTopic, 'homeassistant/status');
-    assert.equal(r.config.mqtt.protocolVersion, 4);
+    assert.equal(r.config.mqtt.protocolVersion, 5);
   });
 
   it('reads a YAML file with several UPSes', () => {
