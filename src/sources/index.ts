@@ -12,7 +12,11 @@ export interface SourceDeps {
 }
 
 /** Source kinds this build can serve. */
-export const AVAILABLE_SOURCE_KINDS: ReadonlySet<SourceSpec['kind']> = new Set(['nis', 'sim']);
+export const AVAILABLE_SOURCE_KINDS: ReadonlySet<SourceSpec['kind']> = new Set([
+  'nis',
+  'sim',
+  'apcsmart',
+]);
 
 /**
  * Creates the source for a URI. Modules are imported on demand, so a NIS-only run never
@@ -33,6 +37,10 @@ export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<
     case 'sim': {
       const { createSimSource } = await import('./sim/source.ts');
       return createSimSource(spec, { logger: deps.logger, clock: deps.clock });
+    }
+    case 'apcsmart': {
+      const { createApcSmartSource } = await import('./apcsmart/source.ts');
+      return createApcSmartSource(spec, { logger: deps.logger, clock: deps.clock });
     }
     default:
       throw new Ups2MqttError(

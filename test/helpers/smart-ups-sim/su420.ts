@@ -41,6 +41,9 @@ export function su420Replies(): Map<string, string> {
   // ^A is not in the transcript; NUT stored the unit's reply with its three trailing blanks.
   replies.set('\x01', nut.modelReply);
   replies.set('\x1a', SU420_EEPROM);
+  // X (last self-test result) is in the unit's command set but not in the transcript; NUT's
+  // log of the same unit read `ups.test.result: OK`.
+  replies.set('X', 'OK');
   return replies;
 }
 
@@ -51,9 +54,8 @@ export function su420Replies(): Map<string, string> {
  * 336/168/ON /OFF.
  */
 export const SU420_EEPROM =
-  '#uI43253257261265lI43208204200196e44200155090oI13230s431HML' +
-  'q4420205071' +
-  '0p443020180300600k4410TLNr443000060180300E443336168ON OFF';
+  '#uI43253257261265lI43208204200196e44200155090oI13230s431HMLq44202050710' +
+  'p443020180300600k4410TLNr443000060180300E443336168ON OFF';
 
 /** Enumerated EEPROM choices per letter, parsed from a `^Z` string (for `-` / `+`). */
 export function eepromChoices(table: string): Map<string, string[]> {
