@@ -1,6 +1,6 @@
 /** The command line split into a subcommand, the flags main handles, and convict's flags. */
 export interface ParsedArgs {
-  command: 'run' | 'status' | 'config-check' | 'demo' | 'help';
+  command: 'run' | 'status' | 'config-check' | 'demo' | 'help' | 'probe' | 'hid-dump';
   /** Subcommand named after `help`, if any. */
   helpFor?: string;
   configFile?: string;
@@ -53,7 +53,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (first === undefined || first === 'run') out.command = 'run';
   else if (first === 'status') out.command = 'status';
   else if (first === 'demo') out.command = 'demo';
-  else if (first === 'help') {
+  else if (first === 'probe') out.command = 'probe';
+  else if (first === 'hid' && second === 'dump') {
+    out.command = 'hid-dump';
+    consumed = 2;
+  } else if (first === 'help') {
     out.command = 'help';
     if (second !== undefined) {
       out.helpFor = second;

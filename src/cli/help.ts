@@ -58,6 +58,15 @@ state topic carries. Exit 0 on a reading, 1 when the UPS cannot be read, 78 on b
 
 Validates the configuration and prints the effective settings with secrets masked.
 Exit 0 when valid, 78 with every problem listed otherwise.`,
+  probe: `Usage: ups2mqtt probe [--json]
+
+Lists UPS-like USB HID devices (with the hid:// URI that pins each, where its report layout
+comes from, the values and commands it yields) and serial ports (apcsmart:// candidates).`,
+  'hid-dump': `Usage: ups2mqtt hid dump [--source hid://...] [--wait SECONDS] > ups.json
+
+Captures a HID UPS's report descriptor, every Feature report and the Input reports seen
+within --wait seconds (default 5) into one JSON file (docs/hid.md); replay it with
+ups2mqtt status --source hid-replay://ups.json. The file holds the UPS's serial number.`,
   demo: `Usage: ups2mqtt demo [--demo-port N] [--demo-speed N]
 
 Runs the bridge on a simulated UPS (sim://) published to an embedded MQTT broker on
@@ -68,7 +77,7 @@ Press p to pull the simulated plug, r to restore mains, t for a self-test, Ctrl-
 /** Help text for a subcommand or the overview. */
 export function helpText(command?: string): string {
   const { name, version } = packageInfo();
-  const key = command === 'config' ? 'config-check' : command;
+  const key = command === 'config' ? 'config-check' : command === 'hid' ? 'hid-dump' : command;
   const specific = key ? COMMANDS[key] : undefined;
   if (specific)
     return `${specific}\n\nOptions (defaults < config file < UPS2MQTT_* env < flags):\n${optionList()}\n`;
@@ -81,6 +90,8 @@ Commands:
   status         one reading of a UPS (--source URI [--json])
   config check   validate and print the effective configuration
   demo           simulated UPS + embedded broker, to see it work
+  probe          list USB HID UPSes and serial ports (--json)
+  hid dump       capture a HID UPS to a JSON file (--source URI)
   help [COMMAND] this text, or a command's
 
 Global flags: --config FILE, --help, --version

@@ -39,6 +39,14 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       const { runDemo } = await import('./demo.ts');
       return runDemo(args, env);
     }
+    case 'probe': {
+      const { probeCli } = await import('./hid-commands.ts');
+      return probeCli(args);
+    }
+    case 'hid-dump': {
+      const { hidDumpCli } = await import('./hid-commands.ts');
+      return hidDumpCli(args);
+    }
     default:
       return run(args, env);
   }

@@ -16,6 +16,8 @@ export const AVAILABLE_SOURCE_KINDS: ReadonlySet<SourceSpec['kind']> = new Set([
   'nis',
   'sim',
   'apcsmart',
+  'hid',
+  'hid-replay',
 ]);
 
 /**
@@ -41,6 +43,14 @@ export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<
     case 'apcsmart': {
       const { createApcSmartSource } = await import('./apcsmart/source.ts');
       return createApcSmartSource(spec, { logger: deps.logger, clock: deps.clock });
+    }
+    case 'hid': {
+      const { createHidSource } = await import('./hid/create.ts');
+      return createHidSource(spec, { logger: deps.logger, clock: deps.clock });
+    }
+    case 'hid-replay': {
+      const { createHidReplaySource } = await import('./hid/create.ts');
+      return createHidReplaySource(spec, { logger: deps.logger, clock: deps.clock });
     }
     default:
       throw new Ups2MqttError(

@@ -1,0 +1,130 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../../src/core/clock.ts';
+import { isUps2MqttError } from '../../../src/core/errors.ts';
+import { captureProduct, parseCapture } from '../../../src/sources/hid/capture.ts';
+import { hexToBytes } from '../../../src/sources/hid/descriptor/items.ts';
+import { dumpDevice } from '../../../src/sources/hid/dump.ts';
+import {
+  ReplayDevice,
+  ReplayEnumerator,
+  ReplayTransport,
+} from '../../../src/sources/hid/replay.ts';
+import { HidSource } from '../../../src/sources/hid/source.ts';
+import { CAPTURES, captureLogger, closeToG, ES850G2, loadCapture, signal } from './helpers.ts';
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('capture files', () => {
+  for (const name of CAPTURES) {
+    it(`${name} is a valid capture`, () => {
+      const c = loadCapture(name);
+      assert.match(c.vendorId, /^[0-9a-f]{4}$/);
+      assert.equal(hexToBytes(c.descriptorHex).length, c.descriptorLength);
+    });
+  }
+
+  const base = JSON.parse(JSON.stringify(loadCapture(ES850G2))) as Record<string, unknown>;
+  const broken: [string, Record<string, unknown>][] = [
+    ['no descriptor', { ...base, descriptorHex: undefined }],
+    ['a length that does not match', { ...base, descriptorLength: 12 }],
+    ['a bad vendor id', { ...base, vendorId: '51d' }],
+    ['a report under the wrong ID', { ...base, featureReports: { '0x0c': '0d 64' } }],
+    ['input reports that are not hex', { ...base, inputReports: [42] }],
+  ];
+  for (const [why, json] of broken) {
+    it(`rejects ${why} with CONFIG_INVALID`, () => {
+      assert.throws(
+        () => parseCapture(json, 'x.json'),
+        (err) => isUps2MqttError(err, 'CONFIG_INVALID'),
+      );
+    });
+  }
+
+  it('rebuilds the USB product string from model and firmware', () => {
+    assert.equal(captureProduct(loadCapture(ES850G2)), 'Back-UPS ES 850G2 FW:938.a2 .I USB FW:a2');
+    assert.equal(captureProduct({ ...loadCapture(ES850G2), usbProduct: 'X FW:1' }), 'X FW:1');
+  });
+});
+
+describe('hid dump', () => {
+  it('captures every Feature report, a few Input reports, and decodes them like NUT', async () => {
+    const original = loadCapture(ES850G2);
+    const device = new ReplayDevice(original, 'replay:es');
+    const clock = new ManualClock(Date.parse('2026-11-21T08:00:00Z'));
+    const dumping = dumpDevice(
+      device.info,
+      hexToBytes(original.descriptorHex),
+      new ReplayTransport(device),
+      {
+        clock,
+        inputWaitMs: 5000,
+        maxInputs: 2,
+        timeoutMs: 1000,
+        minGapMs: 0,
+        tool: 'ups2mqtt test hid dump',
+      },
+    );
+    await settle();
+    device.emitInput('0c 64 63 03');
+    device.emitInput('16 0a 00 00 00');
+    const capture = await dumping;
+    assert.deepEqual(capture.featureReports, original.featureReports);
+    assert.deepEqual(capture.inputReports, ['0c 64 63 03', '16 0a 00 00 00']);
+    assert.equal(capture.capturedAt, '2026-11-21T08:00:00.000Z');
+    assert.match(capture.notes?.join('\n') ?? '', /GET feature 0x02 failed/);
+    // NUT logs Input items from GET_REPORT too; the dump decodes Input items from input reports.
+    for (const p of (original.decodedPaths ?? []).filter((x) => x.type === 'Feature')) {
+      const mine = capture.decodedPaths?.find(
+        (x) =>
+          x.path === p.path &&
+          x.type === p.type &&
+          x.offset === p.offset &&
+          x.reportBytes === p.reportBytes,
+      );
+      assert.ok(mine, p.path);
+      assert.equal(mine.rawValue, p.rawValue);
+      assert.ok(closeToG(mine.value, p.value));
+    }
+    // The dump replays like the original.
+    const again = parseCapture(JSON.parse(JSON.stringify(capture)), 'dump.json');
+    const replay = new ReplayDevice(again, 'replay:dump');
+    const source = new HidSource({
+      description: 'hid-replay://dump.json',
+      selector: {},
+      enumerator: new ReplayEnumerator(replay),
+      logger: captureLogger().logger,
+      clock,
+      minGapMs: 0,
+    });
+    const { data } = await source.read(signal());
+    assert.deepEqual(
+      [data.model, data.battery_charge_pct, data.input_voltage_v],
+      ['Back-UPS ES 850G2', 100, 228],
+    );
+  });
+
+  it('stops listening for input reports after inputWaitMs', async () => {
+    const original = loadCapture(ES850G2);
+    const device = new ReplayDevice(original, 'replay:es');
+    const clock = new ManualClock();
+    const dumping = dumpDevice(
+      device.info,
+      hexToBytes(original.descriptorHex),
+      new ReplayTransport(device),
+      {
+        clock,
+        inputWaitMs: 3000,
+        maxInputs: 10,
+        timeoutMs: 1000,
+        minGapMs: 0,
+        tool: 't',
+      },
+    );
+    await settle();
+    clock.advance(3000);
+    assert.deepEqual((await dumping).inputReports, []);
+  });
+});
