@@ -8,15 +8,18 @@
 # install may start packaged services on machines with an init system); it never stops one.
 set -euo pipefail
 
-PACKAGES=(mosquitto mosquitto-clients apcupsd socat)
+# chromium: the status-page browser test; libusb-1.0-0: node-hid at run time; udev: udevadm
+# for serialport's port listing (probe); shellcheck, yamllint: packaging lint tests.
+PACKAGES=(mosquitto mosquitto-clients apcupsd socat chromium libusb-1.0-0 udev shellcheck yamllint)
 # Daemons live in /usr/sbin, which is not on every user's PATH.
 export PATH="${PATH}:/usr/local/sbin:/usr/sbin:/sbin"
 
 missing_programs() {
   local program
-  for program in mosquitto mosquitto_sub mosquitto_passwd apcupsd socat; do
+  for program in mosquitto mosquitto_sub mosquitto_passwd apcupsd socat chromium udevadm shellcheck yamllint; do
     command -v "$program" >/dev/null 2>&1 || printf '%s\n' "$program"
   done
+  ldconfig -p 2>/dev/null | grep -q 'libusb-1\.0\.so\.0' || printf '%s\n' libusb-1.0
 }
 
 run_as_root() {

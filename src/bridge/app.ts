@@ -37,6 +37,7 @@ export class BridgeApp {
   private subscribed = false;
   private orphansChecked = false;
   private announcing: Promise<void> = Promise.resolve();
+  private readonly stopHooks: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly opts: BridgeAppOptions,
@@ -88,7 +89,19 @@ export class BridgeApp {
     await Promise.all(this.bridges.map((b) => b.start()));
   }
 
+  /** Runs `fn` first when the bridge stops (e.g. the HTTP endpoint closes its port). */
+  onStop(fn: () => Promise<void>): void {
+    this.stopHooks.push(fn);
+  }
+
   async stop(): Promise<void> {
+    for (const hook of this.stopHooks.splice(0)) {
+      try {
+        await hook();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'a stop hook failed');
+      }
+    }
     if (this.birthTimer) this.deps.clock.clearTimeout(this.birthTimer);
     await Promise.all(this.bridges.map((b) => b.stop()));
     await this.deps.gateway.stop();

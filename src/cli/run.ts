@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
+import { attachStatusServer } from '../http/attach.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { createSource } from '../sources/index.ts';
@@ -83,6 +84,12 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     { gateway, topics, announcer, commands, clock, logger },
   );
   await app.start();
+  // The HTTP endpoint (healthz, metrics, status page); app.stop() stops it too.
+  await attachStatusServer(app, config, {
+    clock,
+    logger: logger.child({ module: 'http' }),
+    version: pkg.version,
+  });
   logger.info(
     {
       version: pkg.version,

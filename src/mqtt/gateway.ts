@@ -248,7 +248,18 @@ export class MqttGateway {
         this.logger.debug({ err }, 'could not publish offline');
       }
     }
-    await client.endAsync();
+    // A clean end waits for in-flight QoS 1 acknowledgements; with no broker there is
+    // nobody to acknowledge, so force the end then, and never wait more than 3 s.
+    const ended = client.endAsync(!this.isConnected);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 3000);
+    });
+    if ((await Promise.race([ended, timeout])) === 'timeout') {
+      this.logger.warn('the broker did not acknowledge in time; closing the connection');
+      await client.endAsync(true);
+    }
+    clearTimeout(timer);
     this.isConnected = false;
     this.client = undefined;
   }
