@@ -186,7 +186,10 @@ export class MqttGateway {
     this.handlers.push(entry);
     const client = this.client;
     if (client) {
-      await client.subscribeAsync(filter, this.opts.protocolVersion === 5 ? { qos: 1, rap: true } : { qos: 1 });
+      await client.subscribeAsync(
+        filter,
+        this.opts.protocolVersion === 5 ? { qos: 1, rap: true } : { qos: 1 },
+      );
     }
     return () => {
       const i = this.handlers.indexOf(entry);
