@@ -535,7 +535,16 @@ describe('apcupsd lifecycle', () => {
     const firstPid = daemon.proc.pid;
     await daemon.restart();
     assert.notEqual(daemon.proc.pid, firstPid);
-    assert.equal((await nisStatus(nisPort)).get('STATUS'), 'ONLINE SLAVE ');
+    // A fresh apcupsd answers NIS before its first poll of the master: wait for that poll.
+    const status = await pollUntil(
+      async () => {
+        const s = (await nisStatus(nisPort)).get('STATUS');
+        return s === 'ONLINE SLAVE ' ? s : undefined;
+      },
+      10_000,
+      { what: 'STATUS ONLINE SLAVE after restart' },
+    );
+    assert.equal(status, 'ONLINE SLAVE ');
 
     const exit = await daemon.proc.stop();
     assert.deepEqual(exit, { code: 0, signal: null });
