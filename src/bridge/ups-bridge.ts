@@ -1,32 +1,22 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
-import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { CommandArgs, SourceReading, UpsSource } from '../core/source.ts';
-import { isUsableSerial, slugify, type UpsState, type UpsStateKey } from '../core/state.ts';
-import type { PublishOptions } from '../mqtt/gateway.ts';
+import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { deriveEvents } from './derive-events.ts';
+import { derivedUpsId, identityFor, type UpsIdentityInfo } from './identity.ts';
+import { type Availability, type Publisher, type UpsBridgeStats, UpsOutbox } from './outbox.ts';
 import { PollScheduler } from './scheduler.ts';
 import { type SelfTestTrack, trackSelfTest } from './self-test.ts';
-import { buildState, changeKey, reducedState } from './state.ts';
+import { buildState, reducedState } from './state.ts';
 
-/** What the per-UPS bridge needs from the MQTT gateway. */
-export interface Publisher {
-  publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<boolean>;
-}
+export type { Publisher, UpsBridgeStats, UpsIdentityInfo };
 
 /** Builds and publishes discovery for one UPS; implemented in src/ha/announcer.ts. */
 export interface DiscoveryPublisher {
   /** Called after a good reading when the set of keys seen grew or the identity changed. */
   update(ups: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>): Promise<void>;
-}
-
-export interface UpsIdentityInfo {
-  upsId: string;
-  /** Device identifier in Home Assistant: from the serial, else from the id. */
-  deviceIdentifier: string;
-  name: string;
 }
 
 export interface UpsBridgeOptions {
@@ -48,20 +38,6 @@ export interface UpsBridgeDeps {
   discovery?: DiscoveryPublisher;
 }
 
-type Availability = 'online' | 'offline';
-
-/** Counters for /metrics and the status page. */
-export interface UpsBridgeStats {
-  polls: number;
-  pollErrors: number;
-  statePublishes: number;
-  events: number;
-  /** Duration of the last successful read, ms. */
-  lastReadMs: number;
-  /** Epoch ms of the last successful reading (0: none yet). */
-  lastReadingAt: number;
-}
-
 /**
  * One UPS: polls its source, turns readings into the published state, availability and
  * events, and keeps them honest — a reading that cannot be had makes the UPS unavailable
@@ -69,14 +45,9 @@ export interface UpsBridgeStats {
  */
 export class UpsBridge {
   private readonly scheduler: PollScheduler;
-  private upsId: string | undefined;
+  private readonly out: UpsOutbox;
   private identity: UpsIdentityInfo | undefined;
   private lastGood: UpsState | undefined;
-  private lastState: UpsState | undefined;
-  private lastStatePayload: string | undefined;
-  private lastChangeKey: string | undefined;
-  private lastPublishAt = 0;
-  private availability: Availability | undefined;
   private readonly seenKeys = new Set<UpsStateKey>();
   private seenKeysAtDiscovery = -1;
   private lastSuccessAt = 0;
@@ -102,7 +73,16 @@ export class UpsBridge {
     private readonly opts: UpsBridgeOptions,
     private readonly deps: UpsBridgeDeps,
   ) {
-    this.upsId = opts.id;
+    this.out = new UpsOutbox({
+      publisher: deps.publisher,
+      topics: deps.topics,
+      clock: deps.clock,
+      logger: deps.logger,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      stats: this.stats,
+      changed: () => this.notify(),
+    });
+    this.out.upsId = opts.id;
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
     this.scheduler = new PollScheduler(
       {
@@ -116,15 +96,15 @@ export class UpsBridge {
 
   /** The UPS id once known (configured, or from the serial after the first reading). */
   get id(): string | undefined {
-    return this.upsId;
+    return this.out.upsId;
   }
 
   get currentAvailability(): Availability | undefined {
-    return this.availability;
+    return this.out.availability;
   }
 
   get state(): UpsState | undefined {
-    return this.lastState;
+    return this.out.state;
   }
 
   async start(): Promise<void> {
@@ -147,7 +127,7 @@ export class UpsBridge {
     this.abort?.abort();
     this.unwake?.();
     if (this.watchdog) this.deps.clock.clearTimeout(this.watchdog);
-    if (this.upsId) await this.setAvailability('offline', true);
+    await this.out.setAvailability('offline', true);
     await this.deps.source.close();
   }
 
@@ -196,16 +176,11 @@ export class UpsBridge {
 
   /** Re-publishes availability and the current state (after a reconnect or HA's birth). */
   async announce(): Promise<void> {
-    if (!this.upsId) return;
+    if (!this.out.upsId) return;
     if (this.identity && this.lastGood && this.deps.discovery) {
       await this.deps.discovery.update(this.identity, this.lastGood, this.seenKeys);
     }
-    if (this.availability) await this.setAvailability(this.availability, true);
-    if (this.lastStatePayload !== undefined) {
-      await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.lastStatePayload, {
-        retain: true,
-      });
-    }
+    await this.out.republish();
   }
 
   /** One poll; resolves true on a usable reading. Never throws. */
@@ -251,14 +226,13 @@ export class UpsBridge {
     if (reading.unknown && Object.keys(reading.unknown).length > 0) {
       logger.trace({ unknown: reading.unknown }, 'fields not recognised (kept raw, ignored)');
     }
-    if (!this.upsId) this.resolveId(state);
-    const upsId = this.upsId as string;
+    const upsId = this.out.upsId ?? this.resolveId(state);
     this.lastSuccessAt = clock.now();
     this.armWatchdog();
     if (this.linkDown) {
       this.linkDown = false;
       logger.info({ ups: upsId }, 'source answers again');
-      await this.publishEvents([
+      await this.out.publishEvents([
         {
           event_type: 'comm_restored',
           at: state.updated_at,
@@ -275,12 +249,12 @@ export class UpsBridge {
         'the source reports data older than state.max_data_age: treating the UPS as unreachable',
       );
     }
-    const prev = this.lastState;
+    const prev = this.out.state;
     if (state.comm_lost === true || stale) {
       const reduced = reducedState(this.lastGood ?? state, now);
-      await this.publishState(reduced, true);
-      await this.setAvailability('offline');
-      await this.publishEvents([
+      await this.out.publishState(reduced, false);
+      await this.out.setAvailability('offline');
+      await this.out.publishEvents([
         ...reading.events,
         ...(reading.nativeEvents ? [] : deriveEvents(prev, reduced)),
       ]);
@@ -289,25 +263,25 @@ export class UpsBridge {
 
     this.lastGood = state;
     for (const key of Object.keys(state) as UpsStateKey[]) this.seenKeys.add(key);
-    this.ensureIdentity(state);
+    this.ensureIdentity(upsId, state);
     if (this.deps.discovery && this.identity && this.seenKeys.size !== this.seenKeysAtDiscovery) {
       this.seenKeysAtDiscovery = this.seenKeys.size;
       await this.deps.discovery.update(this.identity, state, this.seenKeys);
     }
     const events = [...reading.events, ...(reading.nativeEvents ? [] : deriveEvents(prev, state))];
-    await this.setAvailability('online');
-    await this.publishState(state, false);
-    await this.publishEvents(events);
+    await this.out.setAvailability('online');
+    await this.out.publishState(state, true);
+    await this.out.publishEvents(events);
   }
 
   private async onFailure(err: unknown): Promise<void> {
     const failures = this.scheduler.consecutiveFailures + 1;
     const info = errInfo(err);
     if (failures === 1)
-      this.deps.logger.warn({ ups: this.upsId, err: info }, 'reading the UPS failed');
+      this.deps.logger.warn({ ups: this.out.upsId, err: info }, 'reading the UPS failed');
     else
       this.deps.logger.debug(
-        { ups: this.upsId, err: info, failures },
+        { ups: this.out.upsId, err: info, failures },
         'reading the UPS failed again',
       );
     if (failures >= 2) await this.markUnreachable('source_failed');
@@ -315,13 +289,13 @@ export class UpsBridge {
 
   /** The source has not answered for too long: unavailable, reduced state, one event. */
   private async markUnreachable(reason: string): Promise<void> {
-    if (!this.upsId || this.stopped) return;
+    if (!this.out.upsId || this.stopped) return;
     if (!this.linkDown) {
       this.linkDown = true;
-      this.deps.logger.warn({ ups: this.upsId, reason }, 'UPS unavailable: no reading');
+      this.deps.logger.warn({ ups: this.out.upsId, reason }, 'UPS unavailable: no reading');
       const reduced = reducedState(this.lastGood, new Date(this.deps.clock.now()));
-      await this.publishState(reduced, true);
-      await this.publishEvents([
+      await this.out.publishState(reduced, false);
+      await this.out.publishEvents([
         {
           event_type: 'comm_lost',
           at: reduced.updated_at,
@@ -330,7 +304,7 @@ export class UpsBridge {
         },
       ]);
     }
-    await this.setAvailability('offline');
+    await this.out.setAvailability('offline');
   }
 
   private armWatchdog(): void {
@@ -347,49 +321,6 @@ export class UpsBridge {
     }, limit);
   }
 
-  private async publishState(state: UpsState, force: boolean): Promise<void> {
-    const upsId = this.upsId;
-    if (!upsId) return;
-    const key = changeKey(state);
-    const now = this.deps.clock.now();
-    const heartbeatDue = now - this.lastPublishAt >= this.opts.heartbeatIntervalMs;
-    this.lastState = state;
-    if (!force && key === this.lastChangeKey && !heartbeatDue) return;
-    if (force && key === this.lastChangeKey) return;
-    const payload = JSON.stringify(state);
-    this.lastChangeKey = key;
-    this.lastStatePayload = payload;
-    this.lastPublishAt = now;
-    this.stats.statePublishes++;
-    await this.deps.publisher.publish(this.deps.topics.state(upsId), payload, { retain: true });
-    this.notify();
-  }
-
-  private async setAvailability(value: Availability, force = false): Promise<void> {
-    if (!this.upsId) return;
-    if (!force && this.availability === value) return;
-    this.availability = value;
-    await this.deps.publisher.publish(this.deps.topics.availability(this.upsId), value, {
-      retain: true,
-    });
-  }
-
-  private async publishEvents(events: UpsEvent[]): Promise<void> {
-    if (!this.upsId || events.length === 0) return;
-    const topic = this.deps.topics.event(this.upsId);
-    for (const e of events) {
-      this.stats.events++;
-      this.deps.logger.info(
-        { ups: this.upsId, event: e.event_type, at: e.at, message: e.message },
-        'UPS event',
-      );
-      await this.deps.publisher.publish(topic, JSON.stringify(e), {
-        retain: false,
-        queueWhileOffline: true,
-      });
-    }
-  }
-
   /** Adds the self-test lifecycle where the UPS can test or reports test results. */
   private applySelfTest(state: UpsState): void {
     const canTest = this.deps.source
@@ -403,29 +334,25 @@ export class UpsBridge {
     if (this.selfTest.finishedAt) state.self_test_finished_at = this.selfTest.finishedAt;
   }
 
-  private resolveId(state: UpsState): void {
-    if (isUsableSerial(state.serial_number)) {
-      this.upsId = slugify(state.serial_number);
-    } else {
-      this.upsId = slugify(this.deps.source.description) || 'ups';
+  /** Fixes the UPS id from the first reading when none is configured. */
+  private resolveId(state: UpsState): string {
+    const { id, fromSerial } = derivedUpsId(state.serial_number, this.deps.source.description);
+    if (!fromSerial) {
       this.deps.logger.warn(
-        { ups: this.upsId, source: this.deps.source.description },
+        { ups: id, source: this.deps.source.description },
         'the UPS reports no usable serial number; derived its id from the source. Set an id in the config to keep topics stable.',
       );
     }
-    this.deps.logger.info({ ups: this.upsId }, 'UPS id resolved');
+    this.deps.logger.info({ ups: id }, 'UPS id resolved');
+    this.out.upsId = id;
+    return id;
   }
 
-  private ensureIdentity(state: UpsState): void {
-    const upsId = this.upsId as string;
-    const deviceIdentifier = `ups2mqtt_${isUsableSerial(state.serial_number) ? slugify(state.serial_number) : upsId}`;
-    const name = this.opts.name ?? (state.ups_name?.trim() || state.model?.trim() || upsId);
-    if (
-      !this.identity ||
-      this.identity.deviceIdentifier !== deviceIdentifier ||
-      this.identity.name !== name
-    ) {
-      this.identity = { upsId, deviceIdentifier, name };
+  private ensureIdentity(upsId: string, state: UpsState): void {
+    const next = identityFor(upsId, state, this.opts.name);
+    const cur = this.identity;
+    if (!cur || cur.deviceIdentifier !== next.deviceIdentifier || cur.name !== next.name) {
+      this.identity = next;
       this.seenKeysAtDiscovery = -1;
     }
   }

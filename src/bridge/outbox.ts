@@ -1,0 +1,123 @@
+import type { Clock } from '../core/clock.ts';
+import type { UpsEvent } from '../core/events.ts';
+import type { Logger } from '../core/log.ts';
+import type { UpsState } from '../core/state.ts';
+import type { PublishOptions } from '../mqtt/gateway.ts';
+import type { Topics } from '../mqtt/topics.ts';
+import { changeKey } from './state.ts';
+
+/** What the per-UPS bridge needs from the MQTT gateway. */
+export interface Publisher {
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<boolean>;
+}
+
+export type Availability = 'online' | 'offline';
+
+/** Counters for /metrics and the status page. */
+export interface UpsBridgeStats {
+  polls: number;
+  pollErrors: number;
+  statePublishes: number;
+  events: number;
+  /** Duration of the last successful read, ms. */
+  lastReadMs: number;
+  /** Epoch ms of the last successful reading (0: none yet). */
+  lastReadingAt: number;
+}
+
+export interface OutboxDeps {
+  publisher: Publisher;
+  topics: Topics;
+  clock: Clock;
+  logger: Logger;
+  heartbeatIntervalMs: number;
+  stats: UpsBridgeStats;
+  /** Called after a publish that changed state or availability. */
+  changed: () => void;
+}
+
+/**
+ * The three outputs of one UPS and their rules: state retained and published on change
+ * (volatile keys do not count) or on the heartbeat; availability retained and published
+ * when it changes; events not retained, queued while the broker is away. Nothing is
+ * published before the UPS id is known.
+ */
+export class UpsOutbox {
+  upsId: string | undefined;
+  private stateKey: string | undefined;
+  private statePayload: string | undefined;
+  private publishedAt = 0;
+  private avail: Availability | undefined;
+  private latest: UpsState | undefined;
+
+  constructor(private readonly deps: OutboxDeps) {}
+
+  get availability(): Availability | undefined {
+    return this.avail;
+  }
+
+  /** The state of the latest reading (published or not). */
+  get state(): UpsState | undefined {
+    return this.latest;
+  }
+
+  /**
+   * Publishes `state` when a publish-worthy part changed, or — with `heartbeat` — when the
+   * heartbeat interval has passed since the last publish.
+   */
+  async publishState(state: UpsState, heartbeat: boolean): Promise<void> {
+    const upsId = this.upsId;
+    if (!upsId) return;
+    const key = changeKey(state);
+    const now = this.deps.clock.now();
+    this.latest = state;
+    const due = heartbeat && now - this.publishedAt >= this.deps.heartbeatIntervalMs;
+    if (key === this.stateKey && !due) return;
+    this.stateKey = key;
+    this.statePayload = JSON.stringify(state);
+    this.publishedAt = now;
+    this.deps.stats.statePublishes++;
+    await this.deps.publisher.publish(this.deps.topics.state(upsId), this.statePayload, {
+      retain: true,
+    });
+    this.deps.changed();
+  }
+
+  async setAvailability(value: Availability, force = false): Promise<void> {
+    if (!this.upsId) return;
+    if (!force && this.avail === value) return;
+    const changed = this.avail !== value;
+    this.avail = value;
+    await this.deps.publisher.publish(this.deps.topics.availability(this.upsId), value, {
+      retain: true,
+    });
+    if (changed) this.deps.changed();
+  }
+
+  async publishEvents(events: readonly UpsEvent[]): Promise<void> {
+    if (!this.upsId || events.length === 0) return;
+    const topic = this.deps.topics.event(this.upsId);
+    for (const e of events) {
+      this.deps.stats.events++;
+      this.deps.logger.info(
+        { ups: this.upsId, event: e.event_type, at: e.at, message: e.message },
+        'UPS event',
+      );
+      await this.deps.publisher.publish(topic, JSON.stringify(e), {
+        retain: false,
+        queueWhileOffline: true,
+      });
+    }
+  }
+
+  /** Availability and the last published state again, as they were (reconnect, HA birth). */
+  async republish(): Promise<void> {
+    if (!this.upsId) return;
+    if (this.avail) await this.setAvailability(this.avail, true);
+    if (this.statePayload !== undefined) {
+      await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.statePayload, {
+        retain: true,
+      });
+    }
+  }
+}
