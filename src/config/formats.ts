@@ -1,0 +1,159 @@
+import convict from 'convict';
+import { parseSourceUri } from '../sources/uri.ts';
+
+/**
+ * The custom convict formats of the configuration schema. convict keeps formats in one
+ * registry per process; registering them here, once, on import, keeps schema.ts to the
+ * schema itself.
+ */
+
+/** One UPS entry of the `upses` list (config file only). */
+export interface UpsEntry {
+  id?: string;
+  name?: string;
+  source: string;
+  poll_interval?: number;
+}
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+convict.addFormat({
+  name: 'source-uri',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string') throw new Error('must be a source URI string');
+    parseSourceUri(value);
+  },
+});
+
+convict.addFormat({
+  name: 'optional-id',
+  validate(value: unknown) {
+    if (value === '') return;
+    if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
+      throw new Error('must be 1-64 of a-z, 0-9, "_" or "-", starting with a letter or digit');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'seconds',
+  coerce: (value: unknown) => (typeof value === 'string' ? Number(value) : value),
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new Error('must be a positive number of seconds');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'mqtt-url',
+  validate(value: unknown) {
+    if (typeof value !== 'string') throw new Error('must be a URL string');
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new Error('must be a URL like mqtt://host:1883');
+    }
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(url.protocol)) {
+      throw new Error('scheme must be mqtt://, mqtts://, ws:// or wss://');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'topic-prefix',
+  validate(value: unknown) {
+    if (
+      typeof value !== 'string' ||
+      value === '' ||
+      /[#+\s]/.test(value) ||
+      value.startsWith('/') ||
+      value.endsWith('/')
+    ) {
+      throw new Error(
+        'must be a non-empty MQTT topic without wildcards, spaces or leading/trailing "/"',
+      );
+    }
+  },
+});
+
+/** NUT instant-command names that cut or risk the load (commands.allow may list only these). */
+export const DESTRUCTIVE_COMMAND_NAMES = [
+  'shutdown.return',
+  'shutdown.stayoff',
+  'shutdown.reboot',
+  'shutdown.reboot.graceful',
+  'load.off',
+  'calibrate.start',
+] as const;
+
+convict.addFormat({
+  name: 'command-list',
+  coerce: (value: unknown) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+      : value,
+  validate(value: unknown) {
+    if (!Array.isArray(value)) throw new Error('must be a list of command names');
+    const bad = value.filter((v) => !(DESTRUCTIVE_COMMAND_NAMES as readonly unknown[]).includes(v));
+    if (bad.length > 0) {
+      throw new Error(
+        `unknown or non-destructive command(s) ${bad.join(', ')}; allowed: ${DESTRUCTIVE_COMMAND_NAMES.join(', ')}`,
+      );
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'ups-list',
+  coerce: (value: unknown) => {
+    if (typeof value !== 'string') return value;
+    return value.trim() === '' ? [] : (JSON.parse(value) as unknown);
+  },
+  validate(value: unknown) {
+    if (!Array.isArray(value))
+      throw new Error('must be a list of { id, name, source, poll_interval }');
+    const problems: string[] = [];
+    value.forEach((item: unknown, i: number) => {
+      if (typeof item !== 'object' || item === null) {
+        problems.push(`[${i}] must be an object`);
+        return;
+      }
+      const entry = item as Record<string, unknown>;
+      for (const key of Object.keys(entry)) {
+        if (!['id', 'name', 'source', 'poll_interval'].includes(key))
+          problems.push(`[${i}].${key} is not a known key`);
+      }
+      if (typeof entry.source !== 'string' || entry.source === '') {
+        problems.push(`[${i}].source is required`);
+      } else {
+        try {
+          parseSourceUri(entry.source);
+        } catch (err) {
+          problems.push(`[${i}].source: ${describeError(err)}`);
+        }
+      }
+      if (entry.id !== undefined && (typeof entry.id !== 'string' || !ID_PATTERN.test(entry.id))) {
+        problems.push(`[${i}].id must be 1-64 of a-z, 0-9, "_" or "-"`);
+      }
+      if (entry.name !== undefined && typeof entry.name !== 'string')
+        problems.push(`[${i}].name must be a string`);
+      if (
+        entry.poll_interval !== undefined &&
+        (typeof entry.poll_interval !== 'number' || !(entry.poll_interval > 0))
+      ) {
+        problems.push(`[${i}].poll_interval must be a positive number of seconds`);
+      }
+    });
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  },
+});
