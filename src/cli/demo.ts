@@ -1,6 +1,7 @@
 import type { BridgeApp } from '../bridge/app.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import type { Logger } from '../core/log.ts';
+import { statusServerOf } from '../http/attach.ts';
 import type { ParsedArgs } from './args.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
@@ -31,6 +32,7 @@ function instructions(
   upsId: string,
   base: string,
   keys: boolean,
+  page: string | undefined,
 ): string {
   const cmd = (name: string) =>
     `mosquitto_pub -h 127.0.0.1 -p ${port} -t ${base}/${upsId}/command/${name} -n`;
@@ -47,6 +49,7 @@ function instructions(
     `    ${cmd('simulate.power_fail')}`,
     `    ${cmd('simulate.power_restore')}`,
     `    ${cmd('test.battery.start.quick')}`,
+    ...(page ? [`  Status page: ${page}`] : []),
     "  Point Home Assistant's MQTT integration at this broker to see the device.",
     '  Stop: Ctrl-C',
     '',
@@ -125,6 +128,7 @@ export async function runDemo(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   const app = await startBridge(result.config, logger);
+  const page = statusServerOf(app)?.address?.url;
   process.stdout.write(
     instructions(
       broker.url,
@@ -132,6 +136,7 @@ export async function runDemo(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise
       'demo',
       result.config.mqtt.baseTopic,
       process.stdin.isTTY === true,
+      page,
     ),
   );
   const stopKeys = listenForKeys(app, logger);
