@@ -44,34 +44,100 @@ export function sampleOf(state: UpsState | undefined, available: boolean): (numb
   });
 }
 
-/** The history of one UPS. */
-export class UpsHistory {
-  private readonly points: HistoryPoint[] = [];
+const SERIES = HISTORY_SERIES.length;
 
-  constructor(private readonly opts: HistoryOptions) {}
+/**
+ * The history of one UPS, in a ring of typed arrays (time, then one slot per series; NaN
+ * for a gap). A thousand UPSes each keeping an hour at 2 s would otherwise hold 1.8 million
+ * small arrays; the ring grows by doubling up to its bound and never beyond.
+ */
+export class UpsHistory {
+  private readonly capacity: number;
+  private times = new Float64Array(16);
+  private values = new Float64Array(16 * SERIES);
+  /** How many values each point was given (callers pass HISTORY_SERIES.length). */
+  private lengths = new Uint8Array(16);
+  private start = 0;
+  private count = 0;
+
+  constructor(private readonly opts: HistoryOptions) {
+    this.capacity = Math.max(2, Math.ceil(opts.windowMs / opts.resolutionMs) + 1);
+  }
 
   /** Adds a sample taken at `t`; samples must come in time order (older ones are ignored). */
   record(t: number, values: readonly (number | null)[]): void {
-    const last = this.points.at(-1);
-    if (last && t < last[0]) return;
-    const point: HistoryPoint = [t, ...values];
-    if (last && this.bucket(last[0]) === this.bucket(t)) {
-      this.points[this.points.length - 1] = point;
-    } else {
-      this.points.push(point);
+    if (this.count > 0) {
+      const lastT = this.timeAt(this.count - 1);
+      if (t < lastT) return;
+      if (this.bucket(lastT) === this.bucket(t)) {
+        this.write(this.count - 1, t, values);
+        this.prune(t);
+        return;
+      }
     }
+    if (this.count === this.times.length && this.times.length < this.capacity) this.grow();
+    if (this.count === this.times.length) {
+      // Full at its bound: the oldest point makes room.
+      this.start = (this.start + 1) % this.times.length;
+      this.count--;
+    }
+    this.count++;
+    this.write(this.count - 1, t, values);
     this.prune(t);
   }
 
   /** Points with a time after `since` (all points when omitted), oldest first. */
   since(since = Number.NEGATIVE_INFINITY): HistoryPoint[] {
-    let i = this.points.length;
-    while (i > 0 && (this.points[i - 1]?.[0] ?? 0) > since) i--;
-    return this.points.slice(i);
+    let first = this.count;
+    while (first > 0 && this.timeAt(first - 1) > since) first--;
+    const out: HistoryPoint[] = [];
+    for (let i = first; i < this.count; i++) {
+      const slot = this.slot(i);
+      const point: HistoryPoint = [this.times[slot] ?? 0];
+      const n = this.lengths[slot] ?? SERIES;
+      for (let k = 0; k < n; k++) {
+        const v = this.values[slot * SERIES + k] ?? Number.NaN;
+        point.push(Number.isNaN(v) ? null : v);
+      }
+      out.push(point);
+    }
+    return out;
   }
 
   get size(): number {
-    return this.points.length;
+    return this.count;
+  }
+
+  private slot(i: number): number {
+    return (this.start + i) % this.times.length;
+  }
+
+  private timeAt(i: number): number {
+    return this.times[this.slot(i)] ?? 0;
+  }
+
+  private write(i: number, t: number, values: readonly (number | null)[]): void {
+    const slot = this.slot(i);
+    this.times[slot] = t;
+    this.lengths[slot] = Math.min(SERIES, values.length);
+    for (let k = 0; k < SERIES; k++) this.values[slot * SERIES + k] = values[k] ?? Number.NaN;
+  }
+
+  private grow(): void {
+    const size = Math.min(this.capacity, this.times.length * 2);
+    const times = new Float64Array(size);
+    const values = new Float64Array(size * SERIES);
+    const lengths = new Uint8Array(size);
+    for (let i = 0; i < this.count; i++) {
+      const slot = this.slot(i);
+      times[i] = this.times[slot] ?? 0;
+      lengths[i] = this.lengths[slot] ?? SERIES;
+      values.set(this.values.subarray(slot * SERIES, slot * SERIES + SERIES), i * SERIES);
+    }
+    this.times = times;
+    this.values = values;
+    this.lengths = lengths;
+    this.start = 0;
   }
 
   private bucket(t: number): number {
@@ -80,8 +146,9 @@ export class UpsHistory {
 
   private prune(now: number): void {
     const oldest = now - this.opts.windowMs;
-    let drop = 0;
-    while (drop < this.points.length && (this.points[drop]?.[0] ?? 0) < oldest) drop++;
-    if (drop > 0) this.points.splice(0, drop);
+    while (this.count > 0 && this.timeAt(0) < oldest) {
+      this.start = (this.start + 1) % this.times.length;
+      this.count--;
+    }
   }
 }

@@ -124,3 +124,17 @@ describe('HistoryRecorder', () => {
     assert.equal(clock.pending(), 0);
   });
 });
+
+describe('UpsHistory ring', () => {
+  it('wraps around at its bound and keeps the newest points in order', () => {
+    const h = new UpsHistory({ windowMs: 10_000, resolutionMs: 1000 });
+    for (let t = 0; t <= 60_000; t += 1000) h.record(t, [t / 1000, null, 230, 600]);
+    const points = h.since();
+    assert.ok(h.size <= 11, `size ${h.size}`);
+    assert.deepEqual(
+      points.map((p) => p[0]),
+      [50_000, 51_000, 52_000, 53_000, 54_000, 55_000, 56_000, 57_000, 58_000, 59_000, 60_000],
+    );
+    assert.deepEqual(points.at(-1), [60_000, 60, null, 230, 600]);
+  });
+});
