@@ -18,5 +18,5 @@ npx biome check .
 
 export UPS2MQTT_REQUIRE_BROWSER=1
 echo "== tests"
-mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find test bench/test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 node --import tsx --test --test-concurrency=2 --test-timeout=120000 --test-reporter=spec "${files[@]}"
