@@ -36,6 +36,7 @@ export class BridgeApp {
   private birthTimer: TimerHandle | undefined;
   private subscribed = false;
   private orphansChecked = false;
+  private scanning = false;
   private announcing: Promise<void> = Promise.resolve();
   private readonly stopHooks: (() => Promise<void>)[] = [];
 
@@ -64,21 +65,31 @@ export class BridgeApp {
       // Called after a good reading whenever the set of keys grew: the UPS id is known then.
       const discovery = {
         update: async (id: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>) => {
-          if (this.opts.homeassistant.enabled) {
+          // While the broker's retained configs are being read back, our own discovery
+          // publishes would echo into that scan (and, at 1,000 UPSes, flood the broker's
+          // queue for us); the announce right after the scan covers every UPS.
+          if (this.opts.homeassistant.enabled && !this.scanning) {
             await this.deps.announcer.update(id, state, keys);
             await this.maybeRemoveOrphans();
           }
           await this.ensureCommandSubscription(bridge, ups.source);
         },
       };
-      const bridge: UpsBridge = new UpsBridge(ups.options, {
-        source: ups.source,
-        publisher: gateway,
-        topics: this.deps.topics,
-        clock: this.deps.clock,
-        logger: log,
-        discovery,
-      });
+      // Spread first polls across one interval: 1,000 UPSes polled in one burst each second
+      // queue their replies and stretch the publish delay (docs/benchmarks.md).
+      const index = this.bridges.length;
+      const spread = Math.floor((index / this.opts.upses.length) * ups.options.pollIntervalMs);
+      const bridge: UpsBridge = new UpsBridge(
+        { ...ups.options, startDelayMs: spread },
+        {
+          source: ups.source,
+          publisher: gateway,
+          topics: this.deps.topics,
+          clock: this.deps.clock,
+          logger: log,
+          discovery,
+        },
+      );
       this.bridges.push(bridge);
     }
     gateway.onConnected(() => {
@@ -135,10 +146,15 @@ export class BridgeApp {
     }
     announcer.reset();
     if (ha.enabled) {
-      const found = await gateway.scanRetained(
-        `${ha.discoveryPrefix}/device/+/config`,
-        `${this.deps.topics.base}/bridge/sync`,
-      );
+      this.scanning = true;
+      const found = await gateway
+        .scanRetained(
+          `${ha.discoveryPrefix}/device/+/config`,
+          `${this.deps.topics.base}/bridge/sync`,
+        )
+        .finally(() => {
+          this.scanning = false;
+        });
       const devices = found.flatMap((m) => announcer.parseRetained(m.topic, m.payload) ?? []);
       announcer.setPrevious(devices);
       this.orphansChecked = false;

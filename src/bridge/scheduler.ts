@@ -35,10 +35,11 @@ export class PollScheduler {
     return this.failures;
   }
 
-  start(): void {
+  /** Starts; the first run comes after `initialDelayMs` (spreads many UPSes over the interval). */
+  start(initialDelayMs = 0): void {
     if (this.running) return;
     this.running = true;
-    this.schedule(0);
+    this.schedule(initialDelayMs);
   }
 
   stop(): void {

@@ -27,6 +27,8 @@ export interface UpsBridgeOptions {
   heartbeatIntervalMs: number;
   maxDataAgeS: number;
   maxBackoffMs?: number;
+  /** Delay of the first poll; the app spreads many UPSes across one interval. */
+  startDelayMs?: number;
 }
 
 export interface UpsBridgeDeps {
@@ -117,7 +119,7 @@ export class UpsBridge {
     }
     this.lastSuccessAt = this.deps.clock.now();
     this.armWatchdog();
-    this.scheduler.start();
+    this.scheduler.start(this.opts.startDelayMs ?? 0);
   }
 
   /** Stops polling and publishes `offline` for this UPS. */

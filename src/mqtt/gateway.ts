@@ -36,6 +36,8 @@ export interface PublishOptions {
 type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
 const OFFLINE_QUEUE_LIMIT = 1000;
+/** Longest wait for a QoS 1 acknowledgement before a publish counts as failed. */
+const PUBLISH_ACK_TIMEOUT_MS = 10_000;
 
 /**
  * The one place that speaks MQTT (style.md habit 8): last will, bridge birth, the wildcard
@@ -165,7 +167,21 @@ export class MqttGateway {
       return false;
     }
     try {
-      await client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
+      // A broker that drops our packets (an overflowing queue drops acknowledgements too,
+      // mosquitto #3542) must not stall a poll forever: give up waiting after a bound.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), PUBLISH_ACK_TIMEOUT_MS);
+      });
+      const sent = client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
+      sent.catch(() => {});
+      const outcome = await Promise.race([sent, timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.stats.publishFailures++;
+        this.logger.warn({ topic }, 'the broker did not acknowledge a publish in time');
+        return false;
+      }
       this.stats.publishes++;
       return true;
     } catch (err) {
