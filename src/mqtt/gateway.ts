@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
+import { withDeadline } from '../util/deadline.ts';
 import { Listeners } from '../util/listeners.ts';
 import { isPublishableTopic, topicMatches } from './topics.ts';
 
@@ -169,14 +170,10 @@ export class MqttGateway {
     try {
       // A broker that drops our packets (an overflowing queue drops acknowledgements too,
       // mosquitto #3542) must not stall a poll forever: give up waiting after a bound.
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), PUBLISH_ACK_TIMEOUT_MS);
-      });
-      const sent = client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
-      sent.catch(() => {});
-      const outcome = await Promise.race([sent, timedOut]);
-      clearTimeout(timer);
+      const outcome = await withDeadline(
+        client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain }),
+        PUBLISH_ACK_TIMEOUT_MS,
+      );
       if (outcome === 'timeout') {
         this.stats.publishFailures++;
         this.logger.warn({ topic }, 'the broker did not acknowledge a publish in time');
@@ -270,15 +267,10 @@ export class MqttGateway {
     // A clean end waits for in-flight QoS 1 acknowledgements; with no broker there is
     // nobody to acknowledge, so force the end then, and never wait more than 3 s.
     const ended = client.endAsync(!this.isConnected);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), 3000);
-    });
-    if ((await Promise.race([ended, timeout])) === 'timeout') {
+    if ((await withDeadline(ended, 3000)) === 'timeout') {
       this.logger.warn('the broker did not acknowledge in time; closing the connection');
       await client.endAsync(true);
     }
-    clearTimeout(timer);
     this.isConnected = false;
     this.client = undefined;
   }
