@@ -17,6 +17,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcessRegistry } from '../test/helpers/process.ts';
+import { parseVariant } from './lib/bridge-process.ts';
 import { buildDist } from './lib/dist-build.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
 import { clockTicksPerSecond } from './lib/procfs.ts';
@@ -46,6 +47,10 @@ const FLAGS: Record<string, FlagSpec> = {
     default: 'changing',
     help: 'changing (every poll publishes) or static (heartbeats only)',
   },
+  variants: {
+    default: 'default',
+    help: 'bridge config variants separated by ";" (alternated within each rep): default, or key=value settings joined by "," e.g. "default;nis.reuse_connection=false"',
+  },
   homeassistant: {
     default: 'on',
     help: 'Home Assistant discovery in the bridge config: on or off',
@@ -66,6 +71,7 @@ const TARGET_P99_MS = 50;
 interface SizeSummary {
   count: number;
   values: ValueMode;
+  variant: string;
   reps: number;
   cpuFraction: number;
   cpuPerUpsPct: number;
@@ -84,7 +90,12 @@ interface SizeSummary {
   mosquittoCpuFraction: number;
 }
 
-function aggregate(count: number, values: ValueMode, runs: readonly RunResult[]): SizeSummary {
+function aggregate(
+  count: number,
+  values: ValueMode,
+  variant: string,
+  runs: readonly RunResult[],
+): SizeSummary {
   const m = (f: (r: RunResult) => number): number => round(median(runs.map(f)), 4);
   const p2p = (f: (s: NonNullable<RunResult['pollToPublishMs']>) => number): number | null => {
     const values = runs.flatMap((r) => (r.pollToPublishMs === null ? [] : [f(r.pollToPublishMs)]));
@@ -94,6 +105,7 @@ function aggregate(count: number, values: ValueMode, runs: readonly RunResult[])
   return {
     count,
     values,
+    variant,
     reps: runs.length,
     cpuFraction: m((r) => r.cpuFraction),
     cpuPerUpsPct: m((r) => r.cpuPerUpsPct),
@@ -124,7 +136,7 @@ function describeRun(r: RunResult): string {
       ? 'no publishes timed'
       : `poll→publish p50 ${d.median} ms p99 ${d.p99} ms max ${d.max} ms`;
   return (
-    `${String(r.count).padStart(5)} UPS rep ${r.rep}: CPU ${pct(r.cpuFraction)} of a core (${r.cpuPerUpsPct.toFixed(3)} %/UPS,` +
+    `${String(r.count).padStart(5)} UPS rep ${r.rep}${r.variant === 'default' ? '' : ` [${r.variant}]`}: CPU ${pct(r.cpuFraction)} of a core (${r.cpuPerUpsPct.toFixed(3)} %/UPS,` +
     ` ${r.cpuMsPerPoll.toFixed(3)} ms/poll),` +
     ` RSS ${r.rssEndMb} MB (max ${r.rssMaxMb}), ${r.pollsPerS} polls/s, ${r.statesPerS} states/s, ${delay},` +
     ` frozen ${r.frozenEndpoints}, never published ${r.neverPublished} | fleet ${pct(r.fleetCpuFraction)},` +
@@ -173,6 +185,11 @@ async function main(registry: ProcessRegistry): Promise<void> {
     values: 'changing',
   };
   const valueModes = flags.choices<ValueMode>('values', ['changing', 'static']);
+  const variants = flags
+    .text('variants')
+    .split(';')
+    .map((v) => v.trim());
+  for (const v of variants) parseVariant(v); // fail early on a malformed variant
   const entryName = flags.choices('entry', ['tsx', 'dist'] as const)[0];
   if (entryName === 'dist') {
     const dist = registry.track(await buildDist());
@@ -181,27 +198,32 @@ async function main(registry: ProcessRegistry): Promise<void> {
   const machine = machineFacts();
   say(
     `scale: ${counts.join(', ')} endpoints × ${reps} reps, ${settings.intervalS} s polling, ${valueModes.join(' & ')} values, ${entryName},` +
-      ` discovery ${settings.homeassistant ? 'on' : 'off'}, warm-up ${settings.warmupS} s, window ${settings.windowS} s`,
+      ` discovery ${settings.homeassistant ? 'on' : 'off'}, variants ${variants.join(' & ')}, warm-up ${settings.warmupS} s, window ${settings.windowS} s`,
   );
   const runs: RunResult[] = [];
   for (const count of counts) {
     for (let rep = 1; rep <= reps; rep++) {
-      // Value modes alternate within a rep, so a slow spell of the shared machine hits both.
+      // Variants alternate within a rep, so a slow spell of the shared machine hits all.
       for (const values of valueModes) {
-        const r = await scaleRun(registry, { ...settings, values }, count, rep);
-        runs.push(r);
-        say(`  ${describeRun(r)}`);
-        if (r.pollToPublishMs !== null)
-          say(`        replies over the poll cycle (20 slots, 0-9): ${phaseLine(r)}`);
+        for (const variant of variants) {
+          const r = await scaleRun(registry, { ...settings, values, variant }, count, rep);
+          runs.push(r);
+          say(`  ${describeRun(r)}`);
+          if (r.pollToPublishMs !== null)
+            say(`        replies over the poll cycle (20 slots, 0-9): ${phaseLine(r)}`);
+        }
       }
     }
   }
   const summary = counts.flatMap((count) =>
-    valueModes.map((values) =>
-      aggregate(
-        count,
-        values,
-        runs.filter((r) => r.count === count && r.values === values),
+    valueModes.flatMap((values) =>
+      variants.map((variant) =>
+        aggregate(
+          count,
+          values,
+          variant,
+          runs.filter((r) => r.count === count && r.values === values && r.variant === variant),
+        ),
       ),
     ),
   );
@@ -209,9 +231,12 @@ async function main(registry: ProcessRegistry): Promise<void> {
   const marginal = summary
     .filter((s) => s.count !== counts[0])
     .map((s) => {
-      const smallest = summary.find((b) => b.count === counts[0] && b.values === s.values);
+      const smallest = summary.find(
+        (b) => b.count === counts[0] && b.values === s.values && b.variant === s.variant,
+      );
       return {
         values: s.values,
+        variant: s.variant,
         from: smallest?.count ?? 0,
         to: s.count,
         rssKbPerExtraUps:
@@ -223,14 +248,18 @@ async function main(registry: ProcessRegistry): Promise<void> {
   say('medians:');
   for (const s of summary) {
     say(
-      `  ${String(s.count).padStart(5)} UPS, ${s.values}: CPU ${pct(s.cpuFraction)} of a core (${s.cpuPerUpsPct} %/UPS, ${s.cpuMsPerPoll} ms/poll),` +
+      `  ${String(s.count).padStart(5)} UPS, ${s.values}${s.variant === 'default' ? '' : ` [${s.variant}]`}: CPU ${pct(s.cpuFraction)} of a core (${s.cpuPerUpsPct} %/UPS, ${s.cpuMsPerPoll} ms/poll),` +
         ` RSS ${s.rssEndMb} MB (${s.rssPerUpsKb} KiB/UPS), poll→publish p99 ${s.p2pP99Ms ?? '–'} ms,` +
         ` ${s.pollsPerS} polls/s, frozen ${s.frozenEndpoints}`,
     );
   }
   for (const m of marginal)
-    say(`  RSS per extra UPS, ${m.from} → ${m.to} (${m.values}): ${m.rssKbPerExtraUps} KiB`);
-  const at1000 = summary.find((s) => s.count === 1000 && s.values === 'changing');
+    say(
+      `  RSS per extra UPS, ${m.from} → ${m.to} (${m.values}${m.variant === 'default' ? '' : ` [${m.variant}]`}): ${m.rssKbPerExtraUps} KiB`,
+    );
+  const at1000 = summary.find(
+    (s) => s.count === 1000 && s.values === 'changing' && s.variant === (variants[0] ?? 'default'),
+  );
   if (at1000 !== undefined) {
     say(
       `targets at 1,000 UPS: CPU ≤ ${pct(TARGET_CPU_FRACTION)} → ${pct(at1000.cpuFraction)};` +
@@ -247,7 +276,7 @@ async function main(registry: ProcessRegistry): Promise<void> {
       const values = valueModes[0] ?? 'changing';
       profiled = (await scaleRun(
         registry,
-        { ...settings, values },
+        { ...settings, values, variant: variants[0] ?? 'default' },
         profileCount,
         0,
         dir,
@@ -260,7 +289,14 @@ async function main(registry: ProcessRegistry): Promise<void> {
     benchmark: 'scale',
     command: `node --import tsx bench/scale.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine,
-    settings: { ...settings, values: valueModes, entry: entryName, counts, reps },
+    settings: {
+      ...settings,
+      values: valueModes,
+      variants,
+      entry: entryName,
+      counts,
+      reps,
+    },
     targets: { cpuFractionAt1000: TARGET_CPU_FRACTION, p99PollToPublishMsAt1000: TARGET_P99_MS },
     summary,
     marginal,

@@ -30,6 +30,8 @@ export interface BridgeLaunchOptions {
   readonly homeassistant?: boolean;
   /** The HTTP status endpoint and its chart history (default on, as shipped). */
   readonly http?: boolean;
+  /** Config settings by dotted path (e.g. `nis.reuse_connection: false`), set last. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
   /**
    * The entry script; default the TypeScript source through tsx. A compiled `dist/cli/main.js`
    * can be given instead (then no `--import tsx`).
@@ -49,9 +51,12 @@ export interface RunningBridge {
 
 /** The config file the bridge is given: the documented `upses` list (users.md). */
 export function bridgeConfig(
-  options: Pick<BridgeLaunchOptions, 'upses' | 'mqttUrl' | 'logLevel' | 'homeassistant' | 'http'>,
+  options: Pick<
+    BridgeLaunchOptions,
+    'upses' | 'mqttUrl' | 'logLevel' | 'homeassistant' | 'http' | 'overrides'
+  >,
 ): object {
-  return {
+  const config: Record<string, unknown> = {
     upses: options.upses.map((u) => ({
       id: u.id,
       source: `nis://127.0.0.1:${u.port}`,
@@ -64,6 +69,40 @@ export function bridgeConfig(
     http: { enabled: options.http ?? true, port: 0 },
     log: { level: options.logLevel ?? 'warn', format: 'json' },
   };
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    const keys = path.split('.');
+    const last = keys.pop() as string;
+    let node = config;
+    for (const key of keys) {
+      const next = node[key];
+      node[key] = typeof next === 'object' && next !== null ? next : {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[last] = value;
+  }
+  return config;
+}
+
+/**
+ * Parses a variant: `default`, or `key=value` settings joined by `,` (values as JSON when
+ * they parse, else strings), e.g. `nis.reuse_connection=false,poll_interval=2`.
+ */
+export function parseVariant(text: string): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  if (text.trim() === 'default') return overrides;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new Error(`variant setting "${part}" is not key=value`);
+    const raw = part.slice(eq + 1).trim();
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    overrides[part.slice(0, eq).trim()] = value;
+  }
+  return overrides;
 }
 
 /** The caller's environment minus everything that could configure the bridge or Node. */

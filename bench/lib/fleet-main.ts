@@ -35,9 +35,11 @@ async function handle(request: FleetRequest): Promise<FleetReply> {
     case 'start': {
       const started: TimedNisMaster[] = [];
       for (let i = 0; i < request.count; i++) {
-        // idleTimeoutMs 0: the bridge opens a fresh connection per request (protocols §1.3),
-        // so apcupsd's 15 s idle timer never matters; skipping it saves a timer per socket.
-        const master = new TimedNisMaster({ stampLineV: request.stampLineV, idleTimeoutMs: 0 });
+        // apcupsd's 15 s idle close (protocols §1.3), as the bridge may keep connections open.
+        const master = new TimedNisMaster({
+          stampLineV: request.stampLineV,
+          idleTimeoutMs: 15_000,
+        });
         const records = master.records();
         if (!request.liveTimestamps && records !== undefined)
           master.setStatus(records, { liveTimestamps: false });

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import type { ProcessRegistry } from '../../test/helpers/process.ts';
-import { type BridgeLaunchOptions, spawnBridge } from './bridge-process.ts';
+import { type BridgeLaunchOptions, parseVariant, spawnBridge } from './bridge-process.ts';
 import { monoMs, sinceStamp, sleep, withDeadline } from './clock.ts';
 import {
   asCpuProfile,
@@ -44,6 +44,8 @@ export interface ScaleSettings {
   readonly ticksPerS: number;
   readonly homeassistant: boolean;
   readonly values: ValueMode;
+  /** The config variant: `default`, or settings as in {@link parseVariant}. */
+  readonly variant?: string;
   /** How the CLI is started (default: src through tsx). */
   readonly entry?: BridgeLaunchOptions['entry'];
 }
@@ -53,6 +55,8 @@ export interface RunResult {
   readonly count: number;
   readonly rep: number;
   readonly values: ValueMode;
+  /** The config variant of the run (`default` = as shipped). */
+  readonly variant: string;
   /** Spawn → every endpoint's first state at the subscriber (null: not all got there). */
   readonly allPublishedAfterS: number | null;
   readonly windowS: number;
@@ -174,6 +178,7 @@ export async function scaleRun(
       mqttUrl: broker.url,
       registry,
       homeassistant: s.homeassistant,
+      overrides: parseVariant(s.variant ?? 'default'),
       ...(s.entry === undefined ? {} : { entry: s.entry }),
       nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     });
@@ -216,6 +221,7 @@ export async function scaleRun(
         count,
         rep,
         values: s.values,
+        variant: s.variant ?? 'default',
         allPublishedAfterS,
         windowS: round(seconds),
         cpuFraction: round(frac('bridge'), 4),

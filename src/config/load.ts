@@ -40,7 +40,7 @@ export interface AppConfig {
   };
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   state: { heartbeatIntervalMs: number; maxDataAgeS: number };
-  nis: { timeoutMs: number; eventsIntervalMs: number };
+  nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection: boolean };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
   http: { enabled: boolean; host: string; port: number };
@@ -188,6 +188,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     nis: {
       timeoutMs: Math.round(props.nis.timeout * 1000),
       eventsIntervalMs: Math.round(props.nis.events_interval * 1000),
+      reuseConnection: props.nis.reuse_connection,
     },
     log: { level: props.log.level, format: props.log.format },
     commands: {
@@ -208,7 +209,7 @@ interface RawConfig {
   poll_interval: number;
   upses: UpsEntry[];
   state: { heartbeat_interval: number; max_data_age: number };
-  nis: { timeout: number; events_interval: number };
+  nis: { timeout: number; events_interval: number; reuse_connection: boolean };
   mqtt: {
     url: string;
     username: string;

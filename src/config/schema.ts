@@ -76,6 +76,13 @@ export const schemaDefinition = {
       env: 'UPS2MQTT_NIS_EVENTS_INTERVAL',
       arg: 'nis-events-interval',
     },
+    reuse_connection: {
+      doc: "Keep one connection per UPS open between polls (closed after 10 s idle, before apcupsd's 15 s limit) instead of connecting for every request as apcaccess does. Saves a TCP connect and close per poll; turn off for a daemon or proxy that allows one request per connection.",
+      format: Boolean,
+      default: true,
+      env: 'UPS2MQTT_NIS_REUSE_CONNECTION',
+      arg: 'nis-reuse-connection',
+    },
   },
   mqtt: {
     url: {

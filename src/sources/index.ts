@@ -8,7 +8,7 @@ import type { SourceSpec } from './uri.ts';
 export interface SourceDeps {
   logger: Logger;
   clock: Clock;
-  nis: { timeoutMs: number; eventsIntervalMs: number };
+  nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection?: boolean };
 }
 
 /** Source kinds this build can serve. */
@@ -34,6 +34,7 @@ export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<
         connectTimeoutMs: deps.nis.timeoutMs,
         readTimeoutMs: deps.nis.timeoutMs,
         eventsIntervalMs: deps.nis.eventsIntervalMs,
+        reuseConnection: deps.nis.reuseConnection ?? true,
       });
     }
     case 'sim': {

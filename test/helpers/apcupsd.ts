@@ -237,8 +237,8 @@ async function readLines(file: string): Promise<string[]> {
 }
 
 /**
- * One NIS request on a fresh connection (what apcupsd's own client does, and the fast path
- * per testing-notes): sends length and command in one write, collects messages up to
+ * One NIS request on a fresh connection (what apcupsd's own client does; never stalled by
+ * delayed ACKs, see bench/nis-connection.ts): sends length and command in one write, collects messages up to
  * `00 00`, closes. Resolves with the messages as latin1 text, newlines included. Rejects
  * with `CONNECT_FAILED`, `PEER_CLOSED` (closed before `00 00`) or `READ_TIMEOUT`.
  */

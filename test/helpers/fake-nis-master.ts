@@ -336,6 +336,17 @@ export class FakeNisMaster {
     return this.accepted;
   }
 
+  /** Closes every open connection (the server keeps listening), as a restarting daemon would. */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  /** Connections open right now (closed ones leave once their close is seen). */
+  openConnections(): number {
+    return this.sockets.size;
+  }
+
   /** The next request (after this call) for `command`, or any when omitted. */
   nextRequest(command: string | undefined, timeoutMs: number): Promise<MasterRequest> {
     return new Promise((resolve, reject) => {

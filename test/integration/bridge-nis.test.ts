@@ -14,6 +14,7 @@ import { validateDiscovery } from '../helpers/ha-validator.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { type ManagedProcess, ProcessRegistry } from '../helpers/process.ts';
+import { establishedClientPorts } from '../helpers/procnet.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const UPS = '3b1234x56789'; // the master's SERIALNO, slugified: no id is configured
@@ -132,6 +133,22 @@ describe('bridge over NIS, end to end', { timeout: 240_000 }, () => {
     assert.ok(
       !Object.keys(payload.cmps).some((k) => k.startsWith('cmd_')),
       'NIS is read-only: no buttons',
+    );
+  });
+
+  it('polls apcupsd over one kept connection (nis.reuse_connection, the default)', async () => {
+    // Counted from the kernel's socket table: the bridge's client end towards apcupsd's NIS.
+    // Polls are 1 s apart; an events request may hold a second connection for a millisecond.
+    const samples: number[][] = [];
+    for (let i = 0; i < 4; i++) {
+      samples.push(establishedClientPorts(apcupsd.nisPort));
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+    const kept = samples[0]?.filter((port) => samples.every((s) => s.includes(port))) ?? [];
+    assert.equal(kept.length, 1, `one connection across four polls: ${JSON.stringify(samples)}`);
+    assert.ok(
+      samples.every((s) => s.length <= 2),
+      JSON.stringify(samples),
     );
   });
 
@@ -323,6 +340,9 @@ describe('bridge against a misbehaving NIS peer', { timeout: 120_000 }, () => {
       // may still be on its way when a test starts.
       const faultAt = Date.now();
       peer.setMode(fault.mode);
+      // The bridge keeps its connection open: a peer that now refuses every connection must
+      // also lose the one it had, or the kept connection would carry on unharmed.
+      if (fault.mode === 'close-on-accept') peer.dropConnections();
       let restoredAt = Date.now();
       try {
         await rec

@@ -8,6 +8,7 @@ import {
   type NisCommand,
   NisFrameDecoder,
 } from './framing.ts';
+import type { NisConnectionPool } from './pool.ts';
 
 /**
  * A connected (or connecting) byte stream to an NIS server. A `net.Socket` qualifies; so does
@@ -36,6 +37,11 @@ export interface NisRequestOptions {
   connect?: NisConnector;
   /** Timer source (default the system clock). */
   clock?: Clock;
+  /**
+   * Where a connection may be reused from and handed back to after a clean reply. Without
+   * one, every request opens a fresh connection and closes it.
+   */
+  pool?: NisConnectionPool;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
@@ -45,22 +51,40 @@ const DEFAULT_MAX_LINES = 512;
 const defaultConnector: NisConnector = (host, port) => createConnection({ host, port });
 
 /**
- * Sends one NIS command on a fresh connection and returns the reply's lines (one per frame,
- * the trailing `\n` removed, other trailing blanks kept), then closes the connection.
+ * Sends one NIS command and returns the reply's lines (one per frame, the trailing `\n`
+ * removed, other trailing blanks kept).
  *
- * A fresh connection per request is apcupsd's own way (protocols.md §1.3) and is ~100× faster
- * than a kept-open socket, where Nagle and delayed ACKs stall every reply (testing-notes.md);
- * it also sidesteps the server's 15 s idle close.
+ * Without `pool` the request opens a fresh connection and closes it afterwards, as apcaccess
+ * does (protocols.md §1.3). With a pool, an idle connection is reused when the pool offers one
+ * and the connection is handed back after a clean reply; a reused connection that turns out
+ * to be closed before any byte of the reply arrived (apcupsd's idle close racing the request)
+ * is retried once on a fresh connection.
  *
  * Rejects with an {@link Ups2MqttError}: CONNECT_FAILED, CONNECT_TIMEOUT, READ_TIMEOUT,
  * PEER_CLOSED, FRAME_TOO_LARGE, PROTOCOL_ERROR, SERVER_ERROR (apcupsd's NUL-terminated error
- * replies, text in `context.reply`) or ABORTED. The socket is destroyed and every timer and
- * listener released on every path.
+ * replies, text in `context.reply`) or ABORTED. On failure the socket is destroyed; every
+ * timer and listener is released on every path.
  */
-export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
+export async function nisRequest(opts: NisRequestOptions): Promise<string[]> {
+  const reused = opts.pool?.take();
+  if (reused === undefined) return exchange(opts, undefined);
+  try {
+    return await exchange(opts, reused);
+  } catch (err) {
+    if (!isUps2MqttError(err, 'PEER_CLOSED') || err.context.bytesReceived !== 0) throw err;
+    if (opts.signal?.aborted === true) throw err;
+    return exchange(opts, undefined);
+  }
+}
+
+/** One request on `reused`, or on a fresh connection when it is undefined. */
+function exchange(opts: NisRequestOptions, reused: NisSocket | undefined): Promise<string[]> {
   const context = { host: opts.host, port: opts.port, command: opts.command };
   const signal = opts.signal;
-  if (signal?.aborted) return Promise.reject(abortedError(context, signal.reason));
+  if (signal?.aborted) {
+    if (reused !== undefined) opts.pool?.keep(reused);
+    return Promise.reject(abortedError(context, signal.reason));
+  }
 
   return new Promise<string[]>((resolve, reject) => {
     const clock = opts.clock ?? systemClock;
@@ -74,9 +98,10 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
     let timer: TimerHandle | undefined;
     let connected = false;
     let settled = false;
+    let bytesReceived = 0;
     let socket: NisSocket | undefined;
 
-    const release = (): void => {
+    const release = (reusable: boolean): void => {
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
       signal?.removeEventListener('abort', onAbort);
@@ -85,19 +110,24 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
       socket.off('data', onData);
       socket.off('end', onPeerGone);
       socket.off('close', onPeerGone);
+      if (reusable && opts.pool !== undefined) {
+        socket.off('error', onError);
+        opts.pool.keep(socket);
+        return;
+      }
       // The 'error' listener stays: a late error on a destroyed socket must not crash the process.
       socket.destroy();
     };
     const fail = (err: Ups2MqttError): void => {
       if (settled) return;
       settled = true;
-      release();
+      release(false);
       reject(err);
     };
-    const succeed = (): void => {
+    const succeed = (clean: boolean): void => {
       if (settled) return;
       settled = true;
-      release();
+      release(clean);
       resolve(lines);
     };
 
@@ -120,6 +150,7 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
 
     function onData(chunk: Buffer): void {
       if (settled) return;
+      bytesReceived += chunk.length;
       let frames: ReturnType<NisFrameDecoder['push']>;
       try {
         frames = decoder.push(chunk);
@@ -127,9 +158,11 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
         fail(withContext(err, context));
         return;
       }
-      for (const frame of frames) {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i] as (typeof frames)[number];
         if (frame.kind === 'end') {
-          succeed();
+          // Bytes after the terminator belong to no request: that connection is not reused.
+          succeed(i === frames.length - 1 && decoder.pendingBytes === 0);
           return;
         }
         const problem = checkLine(frame.text, lines.length, maxLines, context);
@@ -147,7 +180,7 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
           'PEER_CLOSED',
           'NIS server closed the connection before the end of the reply',
           {
-            context: { ...context, linesReceived: lines.length },
+            context: { ...context, linesReceived: lines.length, bytesReceived },
           },
         ),
       );
@@ -158,7 +191,7 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
         fail(
           new Ups2MqttError('PEER_CLOSED', `NIS connection failed: ${err.message}`, {
             cause: err,
-            context: { ...context, linesReceived: lines.length },
+            context: { ...context, linesReceived: lines.length, bytesReceived },
           }),
         );
         return;
@@ -177,7 +210,7 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
 
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      socket = (opts.connect ?? defaultConnector)(opts.host, opts.port);
+      socket = reused ?? (opts.connect ?? defaultConnector)(opts.host, opts.port);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       fail(
@@ -188,6 +221,7 @@ export function nisRequest(opts: NisRequestOptions): Promise<string[]> {
       );
       return;
     }
+    if (reused !== undefined) connected = true;
     socket.on('error', onError);
     socket.on('data', onData);
     socket.on('end', onPeerGone);

@@ -16,6 +16,7 @@ import { EventLogTracker } from './events.ts';
 import type { NisCommand } from './framing.ts';
 import { mapNisStatus } from './map.ts';
 import { parseStatusLines } from './parse.ts';
+import { NisConnectionPool } from './pool.ts';
 
 /** Options of {@link NisSource}. */
 export interface NisSourceOptions {
@@ -26,6 +27,11 @@ export interface NisSourceOptions {
   /** Longest time between two `events` fetches when nothing hints at news (default 30 s). */
   eventsIntervalMs?: number;
   maxFrameBytes?: number;
+  /**
+   * Keep the connection open between polls (default true); false opens a fresh connection
+   * for every request, as apcaccess does. See {@link NisConnectionPool}.
+   */
+  reuseConnection?: boolean;
   logger: Logger;
   clock: Clock;
   /** The NIS request function; injected by tests. */
@@ -67,9 +73,11 @@ const CAPABILITIES: SourceCapabilities = {
 };
 
 /**
- * A UPS read through apcupsd's Network Information Server. Stateless on the wire: every
- * request uses a fresh connection, so `open()` connects nothing and `read()` recovers from
- * any failure by itself. Event-log lines become events once each (see EventLogTracker).
+ * A UPS read through apcupsd's Network Information Server. `open()` connects nothing: the
+ * first read does. By default one connection is kept open between polls and any failure
+ * discards it, so `read()` recovers by itself on a fresh one. The `events` request, which
+ * follows a `status` reply at once, always takes a fresh connection (see NisConnectionPool's
+ * `minGapMs`). Event-log lines become events once each (see EventLogTracker).
  */
 export class NisSource implements UpsSource {
   readonly description: string;
@@ -84,9 +92,11 @@ export class NisSource implements UpsSource {
   private eventsUnavailable = false;
   private lastEventsFetchAt: number | undefined;
   private nativeEvents = false;
+  private readonly pool: NisConnectionPool | undefined;
 
   constructor(opts: NisSourceOptions) {
     this.opts = opts;
+    if (opts.reuseConnection !== false) this.pool = new NisConnectionPool({ clock: opts.clock });
     this.description = `nis://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
   }
 
@@ -94,7 +104,7 @@ export class NisSource implements UpsSource {
     return CAPABILITIES;
   }
 
-  /** Nothing to open: connections are per request. Re-arms a closed source. */
+  /** Nothing to open: the first read connects. Re-arms a closed source. */
   async open(): Promise<void> {
     if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
   }
@@ -139,11 +149,12 @@ export class NisSource implements UpsSource {
     return () => {};
   }
 
-  /** Aborts any request in flight. */
+  /** Aborts any request in flight and closes the kept connection. */
   async close(): Promise<void> {
     this.lifetime.abort(
       new Ups2MqttError('ABORTED', 'NIS source closed', { context: { source: this.description } }),
     );
+    this.pool?.drop();
   }
 
   private mapStatus(lines: string[]): { data: UpsData; unknown: Record<string, string> } {
@@ -236,6 +247,7 @@ export class NisSource implements UpsSource {
       signal,
     };
     if (maxFrameBytes !== undefined) options.maxFrameBytes = maxFrameBytes;
+    if (this.pool !== undefined) options.pool = this.pool;
     return (this.opts.request ?? nisRequest)(options);
   }
 }
@@ -275,6 +287,7 @@ export interface NisSourceDeps {
   readTimeoutMs?: number;
   eventsIntervalMs?: number;
   maxFrameBytes?: number;
+  reuseConnection?: boolean;
   request?: typeof nisRequest;
 }
 

@@ -31,6 +31,20 @@ describe('loadConfig', () => {
     assert.equal(r.config.homeassistant.discoveryPrefix, 'homeassistant');
     assert.equal(r.config.homeassistant.statusTopic, 'homeassistant/status');
     assert.equal(r.config.mqtt.protocolVersion, 5);
+    assert.equal(r.config.nis.reuseConnection, true);
+  });
+
+  it('turns NIS connection reuse off from the environment or a flag', () => {
+    const base = { UPS2MQTT_SOURCE: 'nis://127.0.0.1:3551' };
+    const fromEnv = loadConfig({
+      env: { ...base, UPS2MQTT_NIS_REUSE_CONNECTION: 'false' },
+      args: [],
+    });
+    assert.ok(fromEnv.ok);
+    assert.equal(fromEnv.config.nis.reuseConnection, false);
+    const fromFlag = loadConfig({ env: base, args: ['--nis-reuse-connection', 'false'] });
+    assert.ok(fromFlag.ok);
+    assert.equal(fromFlag.config.nis.reuseConnection, false);
   });
 
   it('reads a YAML file with several UPSes', () => {
