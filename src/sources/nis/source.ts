@@ -10,6 +10,7 @@ import type {
   UpsSource,
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
+import { linkSignals } from '../../util/signals.ts';
 import type { SourceSpec } from '../uri.ts';
 import { type NisRequestOptions, nisRequest } from './client.ts';
 import { EventLogTracker } from './events.ts';
@@ -256,27 +257,6 @@ function isNotAvailable(err: unknown): boolean {
   if (!isUps2MqttError(err, 'SERVER_ERROR')) return false;
   const reply = err.context.reply;
   return typeof reply === 'string' && /^not available\b/i.test(reply.trim());
-}
-
-/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
-function linkSignals(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const listeners: (() => void)[] = [];
-  for (const s of signals) {
-    if (s.aborted) {
-      controller.abort(s.reason);
-      break;
-    }
-    const onAbort = (): void => controller.abort(s.reason);
-    s.addEventListener('abort', onAbort, { once: true });
-    listeners.push(() => s.removeEventListener('abort', onAbort));
-  }
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      for (const remove of listeners) remove();
-    },
-  };
 }
 
 /** What {@link createNisSource} needs besides the URI. */

@@ -10,6 +10,7 @@ import {
   encodeReply,
   type FakeBehaviour,
   type FakeNisServer,
+  FakeSocket,
   fixtureLines,
   frame,
   startFakeNis,
@@ -238,26 +239,6 @@ describe('nisRequest without a server', () => {
     assert.equal(err.context.command, 'status');
   });
 });
-
-/** A Duplex standing in for a socket: records writes and lets the test push reply bytes. */
-class FakeSocket extends Duplex {
-  readonly writes: Buffer[] = [];
-  connecting: boolean;
-  onWrite: (chunk: Buffer) => void = () => {};
-
-  constructor(connecting: boolean) {
-    super();
-    this.connecting = connecting;
-  }
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.writes.push(chunk);
-    this.onWrite(chunk);
-    cb();
-  }
-}
 
 describe('nisRequest over an injected stream', () => {
   it('feeds a reply one byte per chunk through the client', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { NisRecord } from '../../../src/sources/nis/parse.ts';
 
@@ -118,4 +119,24 @@ export async function startFakeNis(behaviour: FakeBehaviour): Promise<FakeNisSer
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A Duplex standing in for a socket: records writes and lets the test push reply bytes. */
+export class FakeSocket extends Duplex {
+  readonly writes: Buffer[] = [];
+  connecting: boolean;
+  onWrite: (chunk: Buffer) => void = () => {};
+
+  constructor(connecting = false) {
+    super();
+    this.connecting = connecting;
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.writes.push(chunk);
+    this.onWrite(chunk);
+    cb();
+  }
 }

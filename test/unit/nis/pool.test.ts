@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '../../../src/core/clock.ts';
@@ -9,24 +8,9 @@ import { NisConnectionPool } from '../../../src/sources/nis/pool.ts';
 import { NisSource } from '../../../src/sources/nis/source.ts';
 import { FakeNisMaster } from '../../helpers/fake-nis-master.ts';
 import { pollUntil } from '../../helpers/ports.ts';
-import { encodeReply, fixtureLines, frame, within } from './helpers.ts';
+import { encodeReply, FakeSocket, fixtureLines, frame, within } from './helpers.ts';
 
 const XS1400U = 'apcupsd-3.14.14-back-ups-xs-1400u-usb-online.txt';
-
-/** A connected Duplex standing in for a socket; `answer` runs on every write. */
-class FakeSocket extends Duplex {
-  readonly writes: Buffer[] = [];
-  readonly connecting = false;
-  answer: (socket: FakeSocket, chunk: Buffer) => void = () => {};
-
-  override _read(): void {}
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.writes.push(chunk);
-    this.answer(this, chunk);
-    cb();
-  }
-}
 
 const quiet = pino({ level: 'silent' });
 
@@ -117,7 +101,7 @@ describe('nisRequest with a pool, over injected streams', () => {
     const connect = (): NisSocket => {
       connects += 1;
       const socket = new FakeSocket();
-      socket.answer = (s) => s.push(reply);
+      socket.onWrite = () => socket.push(reply);
       fresh.push(socket);
       return socket;
     };
@@ -140,7 +124,7 @@ describe('nisRequest with a pool, over injected streams', () => {
   it('retries once on a fresh connection when the kept one was closed before the reply', async () => {
     const { clock, pool, request, fresh, connects } = pooled();
     const stale = new FakeSocket();
-    stale.answer = (s) => s.emit('end');
+    stale.onWrite = () => stale.emit('end');
     pool.keep(stale);
     clock.advance(1000);
     assert.deepEqual(await request(), fixtureLines(XS1400U));
@@ -154,9 +138,9 @@ describe('nisRequest with a pool, over injected streams', () => {
   it('does not retry when the kept connection closed in the middle of the reply', async () => {
     const { clock, pool, request, connects } = pooled();
     const broken = new FakeSocket();
-    broken.answer = (s) => {
-      s.push(reply.subarray(0, 40));
-      setImmediate(() => s.emit('end'));
+    broken.onWrite = () => {
+      broken.push(reply.subarray(0, 40));
+      setImmediate(() => broken.emit('end'));
     };
     pool.keep(broken);
     clock.advance(1000);
@@ -174,7 +158,7 @@ describe('nisRequest with a pool, over injected streams', () => {
     const { pool, fresh } = pooled();
     const connect = (): NisSocket => {
       const socket = new FakeSocket();
-      socket.answer = (s) => s.push(Buffer.concat([reply, Buffer.from([0, 3])]));
+      socket.onWrite = () => socket.push(Buffer.concat([reply, Buffer.from([0, 3])]));
       fresh.push(socket);
       return socket;
     };
@@ -187,8 +171,8 @@ describe('nisRequest with a pool, over injected streams', () => {
     const { pool } = pooled();
     const connect = (): NisSocket => {
       const socket = new FakeSocket();
-      socket.answer = (s) =>
-        s.push(Buffer.concat([frame('Invalid command\n\0'), Buffer.from([0, 0])]));
+      socket.onWrite = () =>
+        socket.push(Buffer.concat([frame('Invalid command\n\0'), Buffer.from([0, 0])]));
       return socket;
     };
     await assert.rejects(
