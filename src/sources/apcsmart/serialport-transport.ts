@@ -1,5 +1,6 @@
-import { constants } from 'node:fs';
+import { constants, type FSWatcher, watch } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { Ups2MqttError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { type ModemSignals, SMART_MODEM_SIGNALS, type SmartTransport } from './transport.ts';
@@ -69,6 +70,9 @@ function setLines(port: Port, signals: ModemSignals): Promise<void> {
 
 class SerialPortTransport implements SmartTransport {
   private closing = false;
+  /** Set when the device node vanished and we closed the port because of it. */
+  private gone: Ups2MqttError | undefined;
+  private readonly watcher: FSWatcher | undefined;
 
   constructor(
     private readonly port: Port,
@@ -77,6 +81,30 @@ class SerialPortTransport implements SmartTransport {
     // Errors also arrive as 'close' with a disconnect error; this listener only keeps an
     // unhandled 'error' from crashing the process.
     port.on('error', () => {});
+    // serialport notices a vanished device only when a pending read fails, and that read can
+    // stay silent after a hang-up. An unplugged USB adapter (or an ended pty) also removes
+    // its device node: watching the node's folder reports that at once.
+    try {
+      this.watcher = watch(dirname(path), (_event, name) => {
+        if (name === basename(path)) void this.checkPresent();
+      });
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      this.watcher = undefined; // a folder that cannot be watched: serialport's own detection
+    }
+    port.once('close', () => this.watcher?.close());
+  }
+
+  private async checkPresent(): Promise<void> {
+    try {
+      await access(this.path);
+    } catch {
+      if (this.closing || this.gone !== undefined || !this.port.isOpen) return;
+      this.gone = new Ups2MqttError('PEER_CLOSED', `serial port ${this.path} disappeared`, {
+        context: { path: this.path },
+      });
+      this.port.close(() => {});
+    }
   }
 
   write(bytes: Uint8Array): Promise<void> {
@@ -101,6 +129,10 @@ class SerialPortTransport implements SmartTransport {
 
   onClose(listener: (err?: Ups2MqttError) => void): () => void {
     const handler = (err?: Error | null): void => {
+      if (this.gone !== undefined) {
+        listener(this.gone);
+        return;
+      }
       if (this.closing) {
         listener();
         return;
@@ -125,6 +157,7 @@ class SerialPortTransport implements SmartTransport {
   }
 
   close(): Promise<void> {
+    this.watcher?.close();
     if (this.closing || !this.port.isOpen) return Promise.resolve();
     this.closing = true;
     return new Promise((resolve) => this.port.close(() => resolve()));
