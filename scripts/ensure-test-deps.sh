@@ -71,6 +71,9 @@ if [ -n "$missing" ]; then
   run_as_root apt-get update
   run_as_root env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+  # dpkg may defer its ldconfig trigger: refresh the cache so the libusb check below sees
+  # the library that was just installed (a fresh machine otherwise fails here once).
+  run_as_root ldconfig || true
 fi
 
 missing=$(missing_programs)

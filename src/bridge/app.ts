@@ -1,13 +1,14 @@
 import { commandComponents } from '../commands/ha-components.ts';
-import type { CommandRouter } from '../commands/router.ts';
+import type { CommandResult, CommandRouter, CommandTarget } from '../commands/router.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { UpsIdentityInfo } from '../core/ports.ts';
 import type { UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
-import type { Topics } from '../mqtt/topics.ts';
-import { UpsBridge, type UpsBridgeOptions, type UpsIdentityInfo } from './ups-bridge.ts';
+import { discoveryFilter, type Topics } from '../mqtt/topics.ts';
+import { UpsBridge, type UpsBridgeOptions } from './ups-bridge.ts';
 
 export interface BridgeAppOptions {
   upses: { options: UpsBridgeOptions; source: UpsSource }[];
@@ -31,8 +32,8 @@ export interface BridgeAppDeps {
  * discovery, availability and state after every (re)connect and on Home Assistant's birth.
  */
 export class BridgeApp {
-  readonly bridges: UpsBridge[] = [];
-  private readonly commandSubscriptions = new Set<string>();
+  /** Each UPS's bridge with the source it reads. */
+  private readonly units: { bridge: UpsBridge; source: UpsSource }[] = [];
   private birthTimer: TimerHandle | undefined;
   private subscribed = false;
   private orphansChecked = false;
@@ -48,16 +49,15 @@ export class BridgeApp {
   async start(): Promise<void> {
     const { gateway, announcer, commands, topics } = this.deps;
     announcer.setExtraComponents((upsId) => {
-      const i = this.bridges.findIndex((b) => b.id === upsId);
-      const ups = this.opts.upses[i];
-      const identifier = this.bridges[i]?.deviceIdentifier;
-      if (!ups || !identifier) return {};
+      const unit = this.units.find((u) => u.bridge.id === upsId);
+      const identifier = unit?.bridge.deviceIdentifier;
+      if (!unit || !identifier) return {};
       return commandComponents({
         upsId,
         identifier,
         baseTopic: topics.base,
-        commands: commands.enabledCommands(ups.source),
-        shutdownDelay: commands.hasShutdownDelay(ups.source),
+        commands: commands.enabledCommands(unit.source),
+        shutdownDelay: commands.hasShutdownDelay(unit.source),
       });
     });
     for (const ups of this.opts.upses) {
@@ -72,12 +72,12 @@ export class BridgeApp {
             await this.deps.announcer.update(id, state, keys);
             await this.maybeRemoveOrphans();
           }
-          await this.ensureCommandSubscription(bridge, ups.source);
+          await this.attachCommands(bridge, ups.source);
         },
       };
       // Spread first polls across one interval: 1,000 UPSes polled in one burst each second
       // queue their replies and stretch the publish delay (docs/benchmarks.md).
-      const index = this.bridges.length;
+      const index = this.units.length;
       const spread = Math.floor((index / this.opts.upses.length) * ups.options.pollIntervalMs);
       const bridge: UpsBridge = new UpsBridge(
         { ...ups.options, startDelayMs: spread },
@@ -90,14 +90,30 @@ export class BridgeApp {
           discovery,
         },
       );
-      this.bridges.push(bridge);
+      this.units.push({ bridge, source: ups.source });
     }
     gateway.onConnected(() => {
       this.announcing = this.announcing.then(() => this.onConnected());
       return this.announcing;
     });
     gateway.start();
-    await Promise.all(this.bridges.map((b) => b.start()));
+    await Promise.all(this.units.map((u) => u.bridge.start()));
+  }
+
+  /** The per-UPS bridges, in configuration order. */
+  get bridges(): readonly UpsBridge[] {
+    return this.units.map((u) => u.bridge);
+  }
+
+  /**
+   * Runs a command for a UPS from a local front end (the demo's keys) through the command
+   * router's guards, exactly as if it came over MQTT.
+   */
+  async runCommand(index: number, name: string): Promise<CommandResult | undefined> {
+    const unit = this.units[index];
+    const target = unit && this.targetOf(unit.bridge, unit.source);
+    if (!target) return undefined;
+    return this.deps.commands.execute(target, { name, origin: 'local' });
   }
 
   /** Runs `fn` first when the bridge stops (e.g. the HTTP endpoint closes its port). */
@@ -114,7 +130,7 @@ export class BridgeApp {
       }
     }
     if (this.birthTimer) this.deps.clock.clearTimeout(this.birthTimer);
-    await Promise.all(this.bridges.map((b) => b.stop()));
+    await Promise.all(this.units.map((u) => u.bridge.stop()));
     await this.deps.gateway.stop();
   }
 
@@ -130,7 +146,7 @@ export class BridgeApp {
 
   /** Every UPS is read and fresh (for health checks). */
   allAvailable(): boolean {
-    return this.bridges.every((b) => b.currentAvailability === 'online');
+    return this.units.every((u) => u.bridge.currentAvailability === 'online');
   }
 
   private async onConnected(): Promise<void> {
@@ -148,10 +164,7 @@ export class BridgeApp {
     if (ha.enabled) {
       this.scanning = true;
       const found = await gateway
-        .scanRetained(
-          `${ha.discoveryPrefix}/device/+/config`,
-          `${this.deps.topics.base}/bridge/sync`,
-        )
+        .scanRetained(discoveryFilter(ha.discoveryPrefix), this.deps.topics.bridgeSync())
         .finally(() => {
           this.scanning = false;
         });
@@ -162,10 +175,7 @@ export class BridgeApp {
     }
     await this.announceAll();
     await this.maybeRemoveOrphans();
-    for (const b of this.bridges) {
-      const ups = this.opts.upses[this.bridges.indexOf(b)];
-      if (ups) await this.ensureCommandSubscription(b, ups.source);
-    }
+    for (const u of this.units) await this.attachCommands(u.bridge, u.source);
   }
 
   private scheduleBirthAnnounce(): void {
@@ -183,39 +193,34 @@ export class BridgeApp {
   }
 
   private async announceAll(): Promise<void> {
-    for (const b of this.bridges) await b.announce();
+    for (const u of this.units) await u.bridge.announce();
   }
 
   /** Once every UPS has its id, clear retained devices of UPSes no longer configured. */
   private async maybeRemoveOrphans(): Promise<void> {
     if (this.orphansChecked || !this.opts.homeassistant.enabled) return;
     if (!this.deps.gateway.connected) return;
-    const ids = this.bridges.map((b) => b.id);
+    const ids = this.units.map((u) => u.bridge.id);
     if (ids.some((id) => id === undefined)) return;
     this.orphansChecked = true;
     await this.deps.announcer.removeOrphans(new Set(ids as string[]));
   }
 
-  private async ensureCommandSubscription(bridge: UpsBridge, source: UpsSource): Promise<void> {
-    const id = bridge.id;
-    if (!id || this.commandSubscriptions.has(id) || !this.deps.gateway.connected) return;
-    if (source.capabilities().commands.length === 0) return;
-    this.commandSubscriptions.add(id);
-    const { commands, gateway, topics } = this.deps;
-    const target = {
-      upsId: id,
+  /** The command router's view of one UPS, once its id is known. */
+  private targetOf(bridge: UpsBridge, source: UpsSource): CommandTarget | undefined {
+    const upsId = bridge.id;
+    if (!upsId) return undefined;
+    return {
+      upsId,
       source,
       available: () => bridge.currentAvailability === 'online',
       afterCommand: () => bridge.wake(),
     };
-    await gateway.subscribe(topics.commandFilter(id), (msg) => {
-      void commands.handle(target, msg);
-    });
-    if (commands.hasShutdownDelay(source)) {
-      await gateway.subscribe(`${commands.shutdownDelayTopic(id)}/set`, (msg) => {
-        void commands.handleShutdownDelay(id, msg);
-      });
-      await commands.publishShutdownDelay(id);
-    }
+  }
+
+  private async attachCommands(bridge: UpsBridge, source: UpsSource): Promise<void> {
+    const target = this.targetOf(bridge, source);
+    if (!target || !this.deps.gateway.connected) return;
+    await this.deps.commands.attach(this.deps.gateway, target);
   }
 }

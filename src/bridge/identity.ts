@@ -1,12 +1,5 @@
+import type { UpsIdentityInfo } from '../core/ports.ts';
 import { isUsableSerial, slugify, type UpsState } from '../core/state.ts';
-
-/** Who a UPS is in topics and in Home Assistant. */
-export interface UpsIdentityInfo {
-  upsId: string;
-  /** Device identifier in Home Assistant: from the serial, else from the id. */
-  deviceIdentifier: string;
-  name: string;
-}
 
 /**
  * The id of a UPS without a configured one: its serial number slugified, stable across

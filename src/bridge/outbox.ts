@@ -1,29 +1,10 @@
 import type { Clock } from '../core/clock.ts';
 import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { Availability, Publisher, UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
-import type { PublishOptions } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { changeKey } from './state.ts';
-
-/** What the per-UPS bridge needs from the MQTT gateway. */
-export interface Publisher {
-  publish(topic: string, payload: string | Buffer, opts: PublishOptions): Promise<boolean>;
-}
-
-export type Availability = 'online' | 'offline';
-
-/** Counters for /metrics and the status page. */
-export interface UpsBridgeStats {
-  polls: number;
-  pollErrors: number;
-  statePublishes: number;
-  events: number;
-  /** Duration of the last successful read, ms. */
-  lastReadMs: number;
-  /** Epoch ms of the last successful reading (0: none yet). */
-  lastReadingAt: number;
-}
 
 export interface OutboxDeps {
   publisher: Publisher;

@@ -1,23 +1,22 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { CommandArgs, SourceReading, UpsSource } from '../core/source.ts';
+import type {
+  Availability,
+  DiscoveryPublisher,
+  Publisher,
+  UpsBridgeStats,
+  UpsIdentityInfo,
+} from '../core/ports.ts';
+import type { SourceReading, UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { deriveEvents } from './derive-events.ts';
-import { derivedUpsId, identityFor, type UpsIdentityInfo } from './identity.ts';
-import { type Availability, type Publisher, type UpsBridgeStats, UpsOutbox } from './outbox.ts';
+import { derivedUpsId, identityFor } from './identity.ts';
+import { UpsOutbox } from './outbox.ts';
 import { PollScheduler } from './scheduler.ts';
 import { type SelfTestTrack, trackSelfTest } from './self-test.ts';
 import { buildState, reducedState } from './state.ts';
-
-export type { Publisher, UpsBridgeStats, UpsIdentityInfo };
-
-/** Builds and publishes discovery for one UPS; implemented in src/ha/announcer.ts. */
-export interface DiscoveryPublisher {
-  /** Called after a good reading when the set of keys seen grew or the identity changed. */
-  update(ups: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>): Promise<void>;
-}
 
 export interface UpsBridgeOptions {
   /** Configured id, or undefined to use the slugified serial number. */
@@ -162,13 +161,6 @@ export class UpsBridge {
         this.deps.logger.error({ err }, 'change listener failed');
       }
     }
-  }
-
-  /** Runs a source command directly (the demo's keys), then reads at once. */
-  async command(name: string, args: CommandArgs = {}): Promise<string> {
-    const outcome = await this.deps.source.command(name, args);
-    this.scheduler.wake();
-    return outcome.message ?? 'done';
   }
 
   /** Asks for an immediate reading (after a command). */

@@ -1,10 +1,10 @@
 import type { BridgeApp } from '../bridge/app.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import type { Logger } from '../core/log.ts';
-import { statusServerOf } from '../http/attach.ts';
 import type { ParsedArgs } from './args.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
+import { statusServerOf } from './status-server.ts';
 
 /** Takes `--demo-port N` / `--demo-speed N` out of the flags convict sees. */
 function takeDemoFlags(rest: string[]): { port: number; speed: number; rest: string[] } {
@@ -74,11 +74,13 @@ function listenForKeys(app: BridgeApp, logger: Logger): () => void {
       return;
     }
     const command = keys[key.toLowerCase()];
-    const bridge = app.bridges[0];
-    if (!command || !bridge) return;
-    void bridge
-      .command(command)
-      .then((message) => logger.info({ command }, message))
+    if (!command) return;
+    // Through the command router's guards, logged and published like an MQTT command.
+    void app
+      .runCommand(0, command)
+      .then((result) => {
+        if (!result) logger.warn({ command }, 'the UPS has not been read yet; try again');
+      })
       .catch((err: unknown) => logger.warn({ err, command }, 'command failed'));
   };
   stdin.on('data', onData);

@@ -6,10 +6,10 @@ import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
-import { attachStatusServer } from '../http/attach.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { createSource } from '../sources/index.ts';
+import { attachStatusServer } from './status-server.ts';
 import { packageInfo } from './version.ts';
 
 /** Wires and starts the bridge for a validated configuration. */

@@ -1,5 +1,6 @@
 import { slugify } from '../core/state.ts';
 import type { ComponentConfig } from '../ha/payload.ts';
+import { Topics } from '../mqtt/topics.ts';
 import { MAX_DELAY_S } from './parse.ts';
 import { ARM_COMMAND, DESTRUCTIVE_COMMANDS } from './router.ts';
 
@@ -52,7 +53,7 @@ export interface CommandComponentsInput {
  */
 export function commandComponents(input: CommandComponentsInput): Record<string, ComponentConfig> {
   const out: Record<string, ComponentConfig> = {};
-  const prefix = `${input.baseTopic}/${input.upsId}`;
+  const topics = new Topics(input.baseTopic);
   const entityBase = slugify(input.upsId);
   const withArm = input.commands.some((c) => DESTRUCTIVE_COMMANDS.has(c))
     ? [...input.commands, ARM_COMMAND]
@@ -66,7 +67,7 @@ export function commandComponents(input: CommandComponentsInput): Record<string,
       uniq_id: `${input.identifier}_${key}`,
       def_ent_id: `button.${entityBase}_${slugify(label.name)}`,
       name: label.name,
-      cmd_t: `${prefix}/command/${name}`,
+      cmd_t: topics.command(input.upsId, name),
       ic: label.icon,
       ret: false,
     };
@@ -84,8 +85,8 @@ export function commandComponents(input: CommandComponentsInput): Record<string,
       uniq_id: `${input.identifier}_shutdown_delay`,
       def_ent_id: `number.${entityBase}_shutdown_delay`,
       name: 'Shutdown delay',
-      cmd_t: `${prefix}/shutdown_delay/set`,
-      stat_t: `${prefix}/shutdown_delay`,
+      cmd_t: topics.shutdownDelaySet(input.upsId),
+      stat_t: topics.shutdownDelay(input.upsId),
       dev_cla: 'duration',
       unit_of_meas: 's',
       min: 0,

@@ -1,10 +1,10 @@
-import { isoWithOffset } from '../bridge/state.ts';
-import type { Publisher } from '../bridge/ups-bridge.ts';
 import type { Clock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
 import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
+import type { Publisher } from '../core/ports.ts';
 import type { CommandArgs, UpsSource } from '../core/source.ts';
+import { isoWithOffset } from '../core/time.ts';
 import type { IncomingMessage } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { MAX_DELAY_S, parseCommandPayload } from './parse.ts';
@@ -58,6 +58,26 @@ export interface CommandTarget {
   afterCommand(): void;
 }
 
+/**
+ * Who asks for a command. Every origin passes the same guards, except `policy`: the power
+ * policy's UPS command is permitted by its own config line (`shutdown.ups_command`), so it
+ * needs neither `commands.allow` nor arming and is not rate limited.
+ */
+export type CommandOrigin = 'mqtt' | 'local' | 'nut' | 'policy';
+
+/** A command asked for by any front end (MQTT, NUT's INSTCMD, the demo's keys, the policy). */
+export interface CommandRequest {
+  name: string;
+  args?: CommandArgs;
+  transaction?: string;
+  origin: CommandOrigin;
+}
+
+/** What `attach` needs from the MQTT gateway. */
+export interface Subscriber {
+  subscribe(filter: string, fn: (msg: IncomingMessage) => void): Promise<() => void>;
+}
+
 export interface CommandRouterOptions {
   allow: ReadonlySet<string>;
   armWindowMs: number;
@@ -77,6 +97,7 @@ export class CommandRouter {
   private readonly armedUntil = new Map<string, number>();
   private readonly lastRun = new Map<string, number>();
   private readonly shutdownDelay = new Map<string, number>();
+  private readonly attached = new Set<string>();
 
   constructor(
     private readonly opts: CommandRouterOptions,
@@ -109,7 +130,7 @@ export class CommandRouter {
 
   /** The shutdown-delay topics: `<base>/<id>/shutdown_delay` (state) and `/set`. */
   shutdownDelayTopic(upsId: string): string {
-    return `${this.topics.base}/${upsId}/shutdown_delay`;
+    return this.topics.shutdownDelay(upsId);
   }
 
   /** Publishes the current shutdown delay (retained) so Home Assistant's number shows it. */
@@ -137,38 +158,73 @@ export class CommandRouter {
     await this.publishShutdownDelay(upsId);
   }
 
-  async handle(target: CommandTarget, msg: IncomingMessage): Promise<CommandResult | undefined> {
-    const prefix = `${this.topics.base}/${target.upsId}/command/`;
-    if (!msg.topic.startsWith(prefix)) return undefined;
-    const name = msg.topic.slice(prefix.length);
-    if (name === '' || name.includes('/')) return undefined;
-    const result = await this.decide(target, name, msg);
-    await this.report(target, result);
-    return result;
+  /**
+   * Subscribes the command topics of one UPS (and the shutdown-delay number where it
+   * applies) on `subscriber`. Idempotent per UPS id; a UPS without commands gets nothing.
+   */
+  async attach(subscriber: Subscriber, target: CommandTarget): Promise<void> {
+    if (this.attached.has(target.upsId)) return;
+    if (target.source.capabilities().commands.length === 0) return;
+    this.attached.add(target.upsId);
+    await subscriber.subscribe(this.topics.commandFilter(target.upsId), (msg) => {
+      void this.handle(target, msg);
+    });
+    if (this.hasShutdownDelay(target.source)) {
+      await subscriber.subscribe(this.topics.shutdownDelaySet(target.upsId), (msg) => {
+        void this.handleShutdownDelay(target.upsId, msg);
+      });
+      await this.publishShutdownDelay(target.upsId);
+    }
   }
 
-  private async decide(
-    target: CommandTarget,
-    name: string,
-    msg: IncomingMessage,
-  ): Promise<CommandResult> {
-    const refuse = (code: CommandResultCode, message: string, tx?: string): CommandResult => ({
-      status: 'error',
-      command: name,
-      ...(tx === undefined ? {} : { transaction: tx }),
-      code,
-      message,
-    });
+  /** Whether `attach` subscribed this UPS. */
+  isAttached(upsId: string): boolean {
+    return this.attached.has(upsId);
+  }
+
+  /** A message on a command topic: parsed, then through the guards like every request. */
+  async handle(target: CommandTarget, msg: IncomingMessage): Promise<CommandResult | undefined> {
+    const name = this.topics.commandName(target.upsId, msg.topic);
+    if (name === undefined) return undefined;
     const parsed = parseCommandPayload(msg.payload);
     const tx = parsed.transaction;
+    let result: CommandResult;
     if (msg.retain) {
-      return refuse(
+      result = refusal(
+        name,
         'retained',
         'retained command messages are never executed; clear it with an empty retained publish',
         tx,
       );
+    } else if (!parsed.ok) {
+      result = refusal(name, parsed.code, parsed.message, tx);
+    } else {
+      return this.execute(target, {
+        name,
+        args: parsed.args,
+        origin: 'mqtt',
+        ...(tx === undefined ? {} : { transaction: tx }),
+      });
     }
-    if (!parsed.ok) return refuse(parsed.code, parsed.message, tx);
+    await this.report(target, result, 'mqtt');
+    return result;
+  }
+
+  /**
+   * Runs one request through the guards and, when they pass, at the source; the result is
+   * logged, published on the result topic and as an event, whoever asked.
+   */
+  async execute(target: CommandTarget, req: CommandRequest): Promise<CommandResult> {
+    const result = await this.decide(target, req);
+    await this.report(target, result, req.origin);
+    return result;
+  }
+
+  private async decide(target: CommandTarget, req: CommandRequest): Promise<CommandResult> {
+    const { name } = req;
+    const tx = req.transaction;
+    const refuse = (code: CommandResultCode, message: string): CommandResult =>
+      refusal(name, code, message, tx);
     const now = this.clock.now();
     const ok = (code: CommandResultCode, message: string): CommandResult => ({
       status: 'ok',
@@ -177,10 +233,12 @@ export class CommandRouter {
       code,
       message,
     });
+    // The power policy's own commands: its config line is the permission (docs/mqtt.md).
+    const trusted = req.origin === 'policy';
 
     if (name === ARM_COMMAND || name === DISARM_COMMAND) {
       if (!this.needsArming(target.source))
-        return refuse('unsupported', 'no destructive command is enabled for this UPS', tx);
+        return refuse('unsupported', 'no destructive command is enabled for this UPS');
       if (name === DISARM_COMMAND) {
         this.armedUntil.delete(target.upsId);
         return ok('disarmed', 'destructive commands disarmed');
@@ -196,52 +254,50 @@ export class CommandRouter {
       };
     }
     if (!target.source.capabilities().commands.includes(name)) {
-      return refuse('unsupported', 'this UPS or source does not offer this command', tx);
+      return refuse('unsupported', 'this UPS or source does not offer this command');
     }
     const destructive = DESTRUCTIVE_COMMANDS.has(name);
-    if (destructive && !this.opts.allow.has(name)) {
-      return refuse(
-        'disabled',
-        'this command is disabled; list it in commands.allow to enable it',
-        tx,
-      );
+    if (destructive && !trusted && !this.opts.allow.has(name)) {
+      return refuse('disabled', 'this command is disabled; list it in commands.allow to enable it');
     }
-    if (destructive && (this.armedUntil.get(target.upsId) ?? 0) < now) {
+    if (destructive && !trusted && (this.armedUntil.get(target.upsId) ?? 0) < now) {
       return refuse(
         'not_armed',
         `send "${ARM_COMMAND}" first; destructive commands run only within the arming window`,
-        tx,
       );
     }
     if (destructive && !target.available()) {
-      return refuse('unavailable', 'the UPS is not being read; refusing a destructive command', tx);
+      return refuse('unavailable', 'the UPS is not being read; refusing a destructive command');
     }
     const key = `${target.upsId}\u0000${name}`;
     const last = this.lastRun.get(key);
-    if (last !== undefined && now - last < this.opts.rateLimitMs) {
+    if (!trusted && last !== undefined && now - last < this.opts.rateLimitMs) {
       return refuse(
         'rate_limited',
         `wait ${Math.ceil((this.opts.rateLimitMs - (now - last)) / 1000)} s before sending it again`,
-        tx,
       );
     }
-    const args: CommandArgs = { ...parsed.args };
+    const args: CommandArgs = { ...req.args };
     if (DELAYED_COMMANDS.has(name) && args.delay_s === undefined)
       args.delay_s = this.shutdownDelayFor(target.upsId);
     this.lastRun.set(key, now);
-    if (destructive) this.armedUntil.delete(target.upsId);
+    if (destructive && !trusted) this.armedUntil.delete(target.upsId);
     try {
       const outcome = await target.source.command(name, args);
       target.afterCommand();
       return ok('done', outcome.message ?? 'done');
     } catch (err) {
       const code = isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? 'unsupported' : 'failed';
-      return refuse(code, err instanceof Error ? err.message : String(err), tx);
+      return refuse(code, err instanceof Error ? err.message : String(err));
     }
   }
 
-  private async report(target: CommandTarget, result: CommandResult): Promise<void> {
-    const log = this.logger.child({ ups: target.upsId, command: result.command });
+  private async report(
+    target: CommandTarget,
+    result: CommandResult,
+    origin: CommandOrigin,
+  ): Promise<void> {
+    const log = this.logger.child({ ups: target.upsId, command: result.command, origin });
     const fields = { code: result.code, transaction: result.transaction, reason: result.message };
     if (result.status === 'ok') log.info(fields, 'command accepted');
     else log.warn(fields, 'command refused');
@@ -264,4 +320,19 @@ export class CommandRouter {
       queueWhileOffline: true,
     });
   }
+}
+
+function refusal(
+  command: string,
+  code: CommandResultCode,
+  message: string,
+  transaction: string | undefined,
+): CommandResult {
+  return {
+    status: 'error',
+    command,
+    ...(transaction === undefined ? {} : { transaction }),
+    code,
+    message,
+  };
 }

@@ -1,12 +1,8 @@
-import type { DiscoveryPublisher, Publisher, UpsIdentityInfo } from '../bridge/ups-bridge.ts';
 import type { Logger } from '../core/log.ts';
+import type { DiscoveryPublisher, Publisher, UpsIdentityInfo } from '../core/ports.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
-import {
-  buildDeviceDiscovery,
-  type ComponentConfig,
-  discoveryTopic,
-  stableStringify,
-} from './discovery.ts';
+import { discoveryTopic, discoveryUpsId, Topics } from '../mqtt/topics.ts';
+import { buildDeviceDiscovery, type ComponentConfig, stableStringify } from './discovery.ts';
 
 export interface AnnouncerOptions {
   discoveryPrefix: string;
@@ -35,12 +31,15 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
   private previous = new Map<string, RetainedDevice>();
   private readonly loggedSkips = new Set<string>();
   private extra: ExtraComponents = () => ({});
+  private readonly topics: Topics;
 
   constructor(
     private readonly opts: AnnouncerOptions,
     private readonly publisher: Publisher,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.topics = new Topics(opts.baseTopic);
+  }
 
   /** Sets the provider of extra components (command buttons). */
   setExtraComponents(fn: ExtraComponents): void {
@@ -121,11 +120,11 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
         'removing a UPS this bridge no longer serves from Home Assistant',
       );
       await this.publisher.publish(dev.topic, '', { retain: true, qos: 1 });
-      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/state`, '', {
+      await this.publisher.publish(this.topics.state(dev.upsId), '', {
         retain: true,
         qos: 1,
       });
-      await this.publisher.publish(`${this.opts.baseTopic}/${dev.upsId}/availability`, '', {
+      await this.publisher.publish(this.topics.availability(dev.upsId), '', {
         retain: true,
         qos: 1,
       });
@@ -137,10 +136,8 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
 
   /** Recognises one of our retained device configs; undefined for anything else. */
   parseRetained(topic: string, payload: Buffer): RetainedDevice | undefined {
-    const m = new RegExp(
-      `^${escapeRe(this.opts.discoveryPrefix)}/device/ups2mqtt_([a-z0-9_-]+)/config$`,
-    ).exec(topic);
-    if (!m?.[1] || payload.length === 0) return undefined;
+    const upsId = discoveryUpsId(this.opts.discoveryPrefix, topic);
+    if (upsId === undefined || payload.length === 0) return undefined;
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
@@ -151,9 +148,8 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     const obj = json as { o?: { name?: unknown }; stat_t?: unknown; cmps?: unknown };
     // Only configs of this bridge: our origin name and our base topic.
     if (obj.o?.name !== this.opts.origin.name) return undefined;
-    if (typeof obj.stat_t !== 'string' || !obj.stat_t.startsWith(`${this.opts.baseTopic}/`))
-      return undefined;
-    if (discoveryTopic(this.opts.discoveryPrefix, m[1]) !== topic) return undefined;
+    if (typeof obj.stat_t !== 'string' || !this.topics.isUnderBase(obj.stat_t)) return undefined;
+    if (discoveryTopic(this.opts.discoveryPrefix, upsId) !== topic) return undefined;
     const components: Record<string, string> = {};
     if (typeof obj.cmps === 'object' && obj.cmps !== null) {
       for (const [key, value] of Object.entries(obj.cmps as Record<string, unknown>)) {
@@ -161,7 +157,7 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
         if (typeof p === 'string') components[key] = p;
       }
     }
-    return { upsId: m[1], topic, components };
+    return { upsId, topic, components };
   }
 }
 
@@ -179,8 +175,4 @@ function deviceBlock(ups: UpsIdentityInfo, state: UpsState) {
   if (state.serial_number) d.serialNumber = state.serial_number.trim();
   if (state.firmware) d.swVersion = state.firmware.trim();
   return d;
-}
-
-function escapeRe(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

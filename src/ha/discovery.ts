@@ -6,7 +6,7 @@
 import { Ups2MqttError } from '../core/errors.ts';
 import { EVENT_TYPES } from '../core/events.ts';
 import { slugify, type UpsState, type UpsStateKey } from '../core/state.ts';
-import { Topics } from '../mqtt/topics.ts';
+import { discoveryTopic, Topics } from '../mqtt/topics.ts';
 import { ENTITIES, NOT_DISCOVERED } from './entities.ts';
 import type { EntityDef } from './entity-def.ts';
 import {
@@ -67,14 +67,6 @@ export interface DiscoveryMessage {
 export const EVENT_COMPONENT_KEY = 'event';
 
 const UPS_ID = /^[a-z0-9_-]+$/;
-
-/**
- * The device discovery topic. The node id may only hold `[a-zA-Z0-9_-]` (§1.1); anything
- * else would make HA log "illegal discovery topic" and ignore the message.
- */
-export function discoveryTopic(prefix: string, upsId: string): string {
-  return `${prefix}/device/ups2mqtt_${upsId.replace(/[^a-zA-Z0-9_-]/g, '_')}/config`;
-}
 
 /** Builds the discovery message for one UPS. Throws CONFIG_INVALID on unusable ids. */
 export function buildDeviceDiscovery(input: DiscoveryInput): DiscoveryMessage {

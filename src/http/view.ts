@@ -3,7 +3,7 @@
  * these interfaces structurally, so the endpoint never imports the bridge's classes and its
  * tests can hand it a plain object.
  */
-import type { UpsBridgeStats } from '../bridge/ups-bridge.ts';
+import type { UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
 
 /** One UPS as the endpoint sees it (a read-only slice of UpsBridge). */

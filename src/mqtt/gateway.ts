@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/log.ts';
+import type { PublishOptions } from '../core/ports.ts';
 import { withDeadline } from '../util/deadline.ts';
 import { Listeners } from '../util/listeners.ts';
 import { isPublishableTopic, topicMatches } from './topics.ts';
@@ -27,12 +28,7 @@ export interface IncomingMessage {
   retain: boolean;
 }
 
-export interface PublishOptions {
-  retain: boolean;
-  qos?: 0 | 1;
-  /** Keep the message (bounded) while disconnected and send it after reconnecting. */
-  queueWhileOffline?: boolean;
-}
+export type { PublishOptions };
 
 type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 

@@ -24,6 +24,27 @@ export function isPublishableTopic(topic: string): boolean {
   );
 }
 
+/**
+ * Home Assistant's device-based discovery topic of one UPS (docs/homeassistant.md):
+ * `<prefix>/device/ups2mqtt_<ups_id>/config`, the id reduced to the characters HA allows.
+ */
+export function discoveryTopic(prefix: string, upsId: string): string {
+  return `${prefix}/device/ups2mqtt_${upsId.replace(/[^a-zA-Z0-9_-]/g, '_')}/config`;
+}
+
+/** Subscription filter for every device discovery config under `prefix`. */
+export function discoveryFilter(prefix: string): string {
+  return `${prefix}/device/+/config`;
+}
+
+/** The UPS id in one of our discovery topics, or undefined for any other topic. */
+export function discoveryUpsId(prefix: string, topic: string): string | undefined {
+  const head = `${prefix}/device/ups2mqtt_`;
+  if (!topic.startsWith(head) || !topic.endsWith('/config')) return undefined;
+  const id = topic.slice(head.length, -'/config'.length);
+  return /^[a-z0-9_-]+$/.test(id) ? id : undefined;
+}
+
 /** Topics of the MQTT contract (docs/mqtt.md). */
 export class Topics {
   constructor(readonly base: string) {}
@@ -55,5 +76,33 @@ export class Topics {
   /** Subscription filter for every command of one UPS. */
   commandFilter(upsId: string): string {
     return `${this.base}/${upsId}/command/+`;
+  }
+
+  /** The command name of a topic under `commandFilter(upsId)`, or undefined. */
+  commandName(upsId: string, topic: string): string | undefined {
+    const prefix = `${this.base}/${upsId}/command/`;
+    if (!topic.startsWith(prefix)) return undefined;
+    const name = topic.slice(prefix.length);
+    return name === '' || name.includes('/') ? undefined : name;
+  }
+
+  /** The shutdown delay the bridge uses for shutdown commands (retained state). */
+  shutdownDelay(upsId: string): string {
+    return `${this.base}/${upsId}/shutdown_delay`;
+  }
+
+  /** Where Home Assistant's number sets the shutdown delay. */
+  shutdownDelaySet(upsId: string): string {
+    return `${this.base}/${upsId}/shutdown_delay/set`;
+  }
+
+  /** The bridge's own marker topic that ends a scan of retained messages. */
+  bridgeSync(): string {
+    return `${this.base}/bridge/sync`;
+  }
+
+  /** True when `topic` lies under the base topic. */
+  isUnderBase(topic: string): boolean {
+    return topic.startsWith(`${this.base}/`);
   }
 }

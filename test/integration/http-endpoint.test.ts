@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import type { BridgeApp } from '../../src/bridge/app.ts';
 import { startBridge } from '../../src/cli/run.ts';
+import { statusServerOf } from '../../src/cli/status-server.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/demo/broker.ts';
-import { statusServerOf } from '../../src/http/attach.ts';
 import type { HealthReport } from '../../src/http/health.ts';
 import type { StatusJson } from '../../src/http/status-json.ts';
 import { pollUntil } from '../helpers/ports.ts';
@@ -76,7 +76,7 @@ describe('HTTP endpoint on a running bridge', () => {
   });
 
   it('a power failure shows in metrics at once', async () => {
-    await app.bridges[0]?.command('simulate.power_fail');
+    await app.runCommand(0, 'simulate.power_fail');
     await pollUntil(
       async () => {
         const text = await (await fetch(`${base}metrics`)).text();
@@ -85,7 +85,7 @@ describe('HTTP endpoint on a running bridge', () => {
       5000,
       { what: 'on_battery 1 in /metrics' },
     );
-    await app.bridges[0]?.command('simulate.power_restore');
+    await app.runCommand(0, 'simulate.power_restore');
   });
 
   it('/healthz answers 503 with mqtt_disconnected when the broker goes away', async () => {

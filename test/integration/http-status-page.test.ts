@@ -22,9 +22,9 @@ import pino from 'pino';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { BridgeApp } from '../../src/bridge/app.ts';
 import { startBridge } from '../../src/cli/run.ts';
+import { statusServerOf } from '../../src/cli/status-server.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/demo/broker.ts';
-import { statusServerOf } from '../../src/http/attach.ts';
 import { pollUntil } from '../helpers/ports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -174,7 +174,7 @@ describe('status page in Chromium', { skip }, () => {
     const chargeBefore = Number(
       await cardText(page, 'office', '[data-field="battery_charge_pct"] .num'),
     );
-    await app.bridges[0]?.command('simulate.power_fail');
+    await app.runCommand(0, 'simulate.power_fail');
     await page
       .locator('[data-ups="office"][data-status="on_battery"]')
       .waitFor({ timeout: 10_000 });

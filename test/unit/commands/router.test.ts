@@ -244,4 +244,61 @@ describe('CommandRouter', () => {
     assert.equal(t.router.needsArming(t.source), true);
     assert.equal(t.router.hasShutdownDelay(t.source), false);
   });
+
+  it('a local request (the demo) passes the same guards as MQTT', async () => {
+    const t = setup();
+    const res = await t.router.execute(
+      { upsId: 'rack', source: t.source, available: () => true, afterCommand: () => {} },
+      { name: 'shutdown.return', origin: 'local' },
+    );
+    assert.equal(res.code, 'disabled');
+    assert.deepEqual(t.source.commands, []);
+    assert.equal(t.result('shutdown.return').code, 'disabled');
+  });
+
+  it('the power policy needs neither allow-list nor arming, but the UPS must be read', async () => {
+    for (const available of [true, false]) {
+      const t = setup([], available);
+      const target = {
+        upsId: 'rack',
+        source: t.source,
+        available: () => available,
+        afterCommand: () => {},
+      };
+      const first = await t.router.execute(target, { name: 'shutdown.return', origin: 'policy' });
+      const again = await t.router.execute(target, { name: 'shutdown.return', origin: 'policy' });
+      if (available) {
+        assert.deepEqual([first.code, again.code], ['done', 'done']);
+        assert.deepEqual(t.source.commands, [
+          { name: 'shutdown.return', args: { delay_s: 60 } },
+          { name: 'shutdown.return', args: { delay_s: 60 } },
+        ]);
+        assert.equal(t.events()[0]?.event_type, 'command_executed');
+      } else {
+        assert.deepEqual([first.code, again.code], ['unavailable', 'unavailable']);
+        assert.deepEqual(t.source.commands, []);
+      }
+    }
+  });
+
+  it('attach subscribes the command topics once per UPS, only when it has commands', async () => {
+    const t = setup(['shutdown.return']);
+    const filters: string[] = [];
+    const subscriber = {
+      subscribe: async (filter: string) => {
+        filters.push(filter);
+        return () => {};
+      },
+    };
+    const target = {
+      upsId: 'rack',
+      source: t.source,
+      available: () => true,
+      afterCommand: () => {},
+    };
+    await t.router.attach(subscriber, target);
+    await t.router.attach(subscriber, target);
+    assert.deepEqual(filters, ['ups2mqtt/rack/command/+', 'ups2mqtt/rack/shutdown_delay/set']);
+    assert.equal(t.publisher.last('ups2mqtt/rack/shutdown_delay')?.payload, '60');
+  });
 });

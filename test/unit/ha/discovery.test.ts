@@ -8,10 +8,10 @@ import {
   buildDeviceDiscovery,
   type DiscoveryInput,
   type DiscoveryMessage,
-  discoveryTopic,
   stableStringify,
 } from '../../../src/ha/discovery.ts';
 import { ENTITIES, NOT_DISCOVERED } from '../../../src/ha/entities.ts';
+import { discoveryTopic } from '../../../src/mqtt/topics.ts';
 import {
   checkRenderedStates,
   renderTemplate,

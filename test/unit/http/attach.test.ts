@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { type AppConfig, loadConfig } from '../../../src/config/load.ts';
-import { ManualClock } from '../../../src/core/clock.ts';
 import {
   attachStatusServer,
   statusServerOf,
   statusServerOptions,
-} from '../../../src/http/attach.ts';
+} from '../../../src/cli/status-server.ts';
+import { type AppConfig, loadConfig } from '../../../src/config/load.ts';
+import { ManualClock } from '../../../src/core/clock.ts';
 import { FakeBridge, FakeUps, onlineState, recordingLogger, silentLogger } from './fakes.ts';
 
 function config(env: Record<string, string>): AppConfig {

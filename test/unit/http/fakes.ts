@@ -3,8 +3,8 @@
  * view interfaces the real BridgeApp/UpsBridge satisfy, with a way to fire onChange.
  */
 import pino from 'pino';
-import type { UpsBridgeStats } from '../../../src/bridge/ups-bridge.ts';
 import type { Logger } from '../../../src/core/log.ts';
+import type { UpsBridgeStats } from '../../../src/core/ports.ts';
 import type { UpsState } from '../../../src/core/state.ts';
 import type { BridgeView, MqttStatsView, UpsView } from '../../../src/http/view.ts';
 

@@ -6,8 +6,8 @@
 import type { AppConfig } from '../config/load.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import { StatusServer, type StatusServerOptions } from './server.ts';
-import type { BridgeView } from './view.ts';
+import { StatusServer, type StatusServerOptions } from '../http/server.ts';
+import type { BridgeView } from '../http/view.ts';
 
 /** A bridge that runs hooks when it stops (BridgeApp). */
 export interface StoppableBridge extends BridgeView {
