@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== system packages (mosquitto, apcupsd, socat)"
 bash scripts/ensure-test-deps.sh
 
+echo "== NUT programs (unpacked, not installed)"
+bash scripts/ensure-nut.sh
+
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
