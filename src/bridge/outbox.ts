@@ -15,6 +15,8 @@ export interface OutboxDeps {
   stats: UpsBridgeStats;
   /** Called after a publish that changed state or availability. */
   changed: () => void;
+  /** Called with every event of this UPS as it is published. */
+  emitted?: (event: UpsEvent) => void;
 }
 
 /**
@@ -80,6 +82,7 @@ export class UpsOutbox {
     const topic = this.deps.topics.event(this.upsId);
     for (const e of events) {
       this.deps.stats.events++;
+      this.deps.emitted?.(e);
       this.deps.logger.info(
         { ups: this.upsId, event: e.event_type, at: e.at, message: e.message },
         'UPS event',

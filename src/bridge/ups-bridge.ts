@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
+import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type {
   Availability,
@@ -58,6 +59,7 @@ export class UpsBridge {
   private unwake: (() => void) | undefined;
   private stopped = false;
   private readonly changeListeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: UpsEvent) => void>();
   private selfTest: SelfTestTrack | undefined;
   readonly stats: UpsBridgeStats = {
     polls: 0,
@@ -82,6 +84,7 @@ export class UpsBridge {
       heartbeatIntervalMs: opts.heartbeatIntervalMs,
       stats: this.stats,
       changed: () => this.notify(),
+      emitted: (e) => this.emitEvent(e),
     });
     this.out.upsId = opts.id;
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
@@ -151,6 +154,22 @@ export class UpsBridge {
   onChange(listener: () => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /** Called with every event of this UPS as it is published. Returns unsubscribe. */
+  onEvent(listener: (event: UpsEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private emitEvent(event: UpsEvent): void {
+    for (const l of this.eventListeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'event listener failed');
+      }
+    }
   }
 
   private notify(): void {

@@ -3,6 +3,7 @@
  * Assistant discovery, the HTTP endpoint, the protocol servers). They live here so that
  * those modules depend on `core/` only; `bridge/` implements them and `cli/` wires them.
  */
+import type { UpsEvent } from './events.ts';
 import type { UpsState, UpsStateKey } from './state.ts';
 
 /** How one MQTT message is published. */
@@ -45,4 +46,33 @@ export interface UpsIdentityInfo {
 export interface DiscoveryPublisher {
   /** Called after a good reading when the set of keys seen grew or the identity changed. */
   update(ups: UpsIdentityInfo, state: UpsState, keys: ReadonlySet<UpsStateKey>): Promise<void>;
+}
+
+/**
+ * One UPS as the modules around the bridge read it (protocol servers, power policy):
+ * a read-only slice of UpsBridge, which satisfies it structurally.
+ */
+export interface UpsFeed {
+  /** Configured id, or the slugified serial once the first reading arrived. */
+  readonly id: string | undefined;
+  readonly name: string | undefined;
+  readonly currentAvailability: Availability | undefined;
+  /** The last published state (the reduced one while unavailable). */
+  readonly state: UpsState | undefined;
+  /** Called after every change of published state or availability. Returns unsubscribe. */
+  onChange(listener: () => void): () => void;
+  /** Called with every event of this UPS as it is published. Returns unsubscribe. */
+  onEvent(listener: (event: UpsEvent) => void): () => void;
+}
+
+/**
+ * What the power policy needs from the NUT server: raise NUT's forced-shutdown flag (`FSD`
+ * in `ups.status`) so secondary upsmon clients shut their hosts down first, and know how
+ * many of them are still logged in.
+ */
+export interface ForcedShutdownNotifier {
+  /** Sets (or, after the outage, clears) FSD for this UPS's NUT clients. */
+  setForcedShutdown(upsId: string, on: boolean): void;
+  /** upsmon secondaries logged in to this UPS now (NUT's LOGIN count, primary excluded). */
+  secondaryLogins(upsId: string): number;
 }
