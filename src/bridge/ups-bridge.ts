@@ -6,6 +6,7 @@ import type {
   Availability,
   DiscoveryPublisher,
   Publisher,
+  StateExtension,
   UpsBridgeStats,
   UpsIdentityInfo,
 } from '../core/ports.ts';
@@ -38,6 +39,8 @@ export interface UpsBridgeDeps {
   clock: Clock;
   logger: Logger;
   discovery?: DiscoveryPublisher;
+  /** Bridge-owned keys added to every state before it is published (power policy, energy). */
+  extensions?: readonly StateExtension[];
 }
 
 /**
@@ -61,6 +64,8 @@ export class UpsBridge {
   private readonly changeListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: UpsEvent) => void>();
   private selfTest: SelfTestTrack | undefined;
+  /** The last state handed to publishState before extensions, and whether it was a good reading. */
+  private lastBase: { state: UpsState; good: boolean } | undefined;
   readonly stats: UpsBridgeStats = {
     polls: 0,
     pollErrors: 0,
@@ -265,7 +270,7 @@ export class UpsBridge {
     const prev = this.out.state;
     if (state.comm_lost === true || stale) {
       const reduced = reducedState(this.lastGood ?? state, now);
-      await this.out.publishState(reduced, false);
+      await this.publishState(reduced, false);
       await this.out.setAvailability('offline');
       await this.out.publishEvents([
         ...reading.events,
@@ -283,8 +288,33 @@ export class UpsBridge {
     }
     const events = [...reading.events, ...(reading.nativeEvents ? [] : deriveEvents(prev, state))];
     await this.out.setAvailability('online');
-    await this.out.publishState(state, true);
+    await this.publishState(state, true);
     await this.out.publishEvents(events);
+  }
+
+  /**
+   * Re-publishes the current state with the extensions applied again, for bridge-owned
+   * keys that change between readings (the power policy's countdown). Never throws.
+   */
+  refresh(): Promise<void> {
+    return this.serialized(async () => {
+      const base = this.lastBase;
+      if (!base || this.stopped) return;
+      await this.publishState({ ...base.state }, base.good);
+    }).catch((err: unknown) => this.deps.logger.error({ err }, 'could not refresh the state'));
+  }
+
+  /** Applies the state extensions, then hands the state to the outbox. */
+  private async publishState(state: UpsState, good: boolean): Promise<void> {
+    this.lastBase = { state: { ...state }, good };
+    for (const ext of this.deps.extensions ?? []) {
+      try {
+        ext.extend(state, good);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'a state extension failed');
+      }
+    }
+    await this.out.publishState(state, good);
   }
 
   private async onFailure(err: unknown): Promise<void> {
@@ -307,7 +337,7 @@ export class UpsBridge {
       this.linkDown = true;
       this.deps.logger.warn({ ups: this.out.upsId, reason }, 'UPS unavailable: no reading');
       const reduced = reducedState(this.lastGood, new Date(this.deps.clock.now()));
-      await this.out.publishState(reduced, false);
+      await this.publishState(reduced, false);
       await this.out.publishEvents([
         {
           event_type: 'comm_lost',

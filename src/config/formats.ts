@@ -41,6 +41,13 @@ convict.addFormat({
 });
 
 convict.addFormat({
+  name: 'nonempty-string',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || value.trim() === '') throw new Error('must not be empty');
+  },
+});
+
+convict.addFormat({
   name: 'seconds',
   coerce: (value: unknown) => (typeof value === 'string' ? Number(value) : value),
   validate(value: unknown) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
 import { maskUri, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
@@ -40,6 +40,8 @@ export interface AppConfig {
   };
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   state: { heartbeatIntervalMs: number; maxDataAgeS: number };
+  /** Absolute path of `data_dir`. */
+  dataDir: string;
   nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection: boolean };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
@@ -185,6 +187,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       heartbeatIntervalMs: Math.round(props.state.heartbeat_interval * 1000),
       maxDataAgeS: props.state.max_data_age,
     },
+    dataDir: resolve(props.data_dir),
     nis: {
       timeoutMs: Math.round(props.nis.timeout * 1000),
       eventsIntervalMs: Math.round(props.nis.events_interval * 1000),
@@ -209,6 +212,7 @@ interface RawConfig {
   poll_interval: number;
   upses: UpsEntry[];
   state: { heartbeat_interval: number; max_data_age: number };
+  data_dir: string;
   nis: { timeout: number; events_interval: number; reuse_connection: boolean };
   mqtt: {
     url: string;

@@ -61,6 +61,13 @@ export const schemaDefinition = {
       arg: 'state-max-data-age',
     },
   },
+  data_dir: {
+    doc: 'Folder for what must survive a restart (outage counters, energy, the power policy during an outage), relative to the working directory unless absolute. The add-on uses /data.',
+    format: 'nonempty-string',
+    default: './data',
+    env: 'UPS2MQTT_DATA_DIR',
+    arg: 'data-dir',
+  },
   nis: {
     timeout: {
       doc: 'Seconds allowed to connect to apcupsd and to receive one whole reply.',

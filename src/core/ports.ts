@@ -76,3 +76,12 @@ export interface ForcedShutdownNotifier {
   /** upsmon secondaries logged in to this UPS now (NUT's LOGIN count, primary excluded). */
   secondaryLogins(upsId: string): number;
 }
+
+/**
+ * Adds bridge-owned keys to the state of one UPS before it is published (outage figures,
+ * energy, the power policy's `shutdown_state`). `good` is false for the reduced state
+ * published while the UPS cannot be read. Extensions mutate `state`; they must not do I/O.
+ */
+export interface StateExtension {
+  extend(state: UpsState, good: boolean): void;
+}

@@ -110,6 +110,7 @@ describe('add-on start script: settings', () => {
       UPS2MQTT_HTTP_HOST: '0.0.0.0',
       UPS2MQTT_HTTP_PORT: '1551',
       UPS2MQTT_LOG_FORMAT: 'pretty',
+      UPS2MQTT_DATA_DIR: '/data',
     });
     assert.deepEqual(supervisor.requests.at(-1), {
       url: '/services/mqtt',

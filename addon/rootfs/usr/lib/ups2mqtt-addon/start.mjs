@@ -51,6 +51,8 @@ export const FIXED_ENV = {
   UPS2MQTT_HTTP_HOST: '0.0.0.0',
   UPS2MQTT_HTTP_PORT: '1551',
   UPS2MQTT_LOG_FORMAT: 'pretty',
+  // The add-on's persistent folder (outage counters, energy, the power policy's state).
+  UPS2MQTT_DATA_DIR: '/data',
 };
 
 /** Keys of one `upses` entry (the config schema's UpsEntry). */
