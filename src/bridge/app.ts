@@ -2,7 +2,7 @@ import { commandComponents } from '../commands/ha-components.ts';
 import type { CommandResult, CommandRouter, CommandTarget } from '../commands/router.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { UpsIdentityInfo } from '../core/ports.ts';
+import type { StateExtension, UpsIdentityInfo } from '../core/ports.ts';
 import type { UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
@@ -11,7 +11,12 @@ import { discoveryFilter, type Topics } from '../mqtt/topics.ts';
 import { UpsBridge, type UpsBridgeOptions } from './ups-bridge.ts';
 
 export interface BridgeAppOptions {
-  upses: { options: UpsBridgeOptions; source: UpsSource }[];
+  upses: {
+    options: UpsBridgeOptions;
+    source: UpsSource;
+    /** Bridge-owned state keys for this UPS (outages, energy, the power policy). */
+    extensions?: readonly StateExtension[];
+  }[];
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   /** Upper bound of the random wait before re-announcing on HA's birth (HA docs advise one). */
   birthDelayMaxMs?: number;
@@ -88,6 +93,7 @@ export class BridgeApp {
           clock: this.deps.clock,
           logger: log,
           discovery,
+          ...(ups.extensions ? { extensions: ups.extensions } : {}),
         },
       );
       this.units.push({ bridge, source: ups.source });
