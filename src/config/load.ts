@@ -286,6 +286,8 @@ function maskedEffective(props: RawConfig): Record<string, unknown> {
   const copy = structuredClone(props) as unknown as Record<string, unknown>;
   const mqtt = copy.mqtt as Record<string, unknown>;
   if (mqtt.password !== '') mqtt.password = '***';
+  // A password can also ride in the broker URL (mqtt://user:secret@host).
+  mqtt.url = maskUri(props.mqtt.url);
   copy.source = maskUri(props.source);
   copy.upses = props.upses.map((u) => ({ ...u, source: maskUri(u.source) }));
   return copy;

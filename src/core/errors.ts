@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'FRAME_TOO_LARGE'
   | 'PROTOCOL_ERROR'
   | 'SERVER_ERROR'
+  /** The peer answers, but with placeholders instead of a reading (a daemon starting up). */
+  | 'NOT_READY'
   | 'ABORTED';
 
 /** An error with a stable code, a context object for logs, and an optional cause. */

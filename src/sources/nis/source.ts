@@ -166,6 +166,15 @@ export class NisSource implements UpsSource {
         context: { source: this.description, lines: lines.length },
       });
     }
+    // For about a second after it starts, apcupsd answers with placeholders: an empty
+    // STATUS and -1 thresholds. Published, that would read as "off mains" (status unknown,
+    // online false) and could trigger an on-battery automation; it is no reading yet.
+    const status = records.find((r) => r.key === 'STATUS');
+    if (!status || status.value === '') {
+      throw new Ups2MqttError('NOT_READY', 'apcupsd has not read the UPS yet (empty STATUS)', {
+        context: { source: this.description },
+      });
+    }
     const mapped = mapNisStatus(records);
     warnings.push(...mapped.warnings);
     // The same odd value comes back every poll: log it when the set changes, not each time.

@@ -162,6 +162,18 @@ describe('loadConfig', () => {
     assert.match(text, /nut:\/\/admin:\*\*\*@nas\/ups/);
   });
 
+  it('masks a password given inside mqtt.url', () => {
+    const r = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'sim://', UPS2MQTT_MQTT_URL: 'mqtts://bridge:pa55word@broker:8883' },
+      args: [],
+    });
+    assert.ok(r.ok);
+    assert.equal(r.config.mqtt.url, 'mqtts://bridge:pa55word@broker:8883');
+    const text = JSON.stringify(r.effective);
+    assert.ok(!text.includes('pa55word'));
+    assert.match(text, /"url":"mqtts:\/\/bridge:\*\*\*@broker:8883"/);
+  });
+
   it('gives every schema key an environment name with the UPS2MQTT_ prefix', () => {
     const names = envNames();
     assert.ok(names.size >= 25);

@@ -143,6 +143,23 @@ describe('NisSource basics', () => {
     fake.status = [];
     await assert.rejects(read(), (err: unknown) => isUps2MqttError(err, 'PROTOCOL_ERROR'));
   });
+
+  // apcupsd's first second after start: placeholders, not a reading (issue 14).
+  for (const [name, lines] of [
+    [
+      'an empty STATUS',
+      statusLines({ STATUS: '', MBATTCHG: '-1 Percent', MINTIMEL: '-1 Minutes' }),
+    ],
+    ['no STATUS at all', statusLines().filter((l) => !l.startsWith('STATUS'))],
+  ] as const) {
+    it(`fails with NOT_READY on ${name} (apcupsd starting up), then reads normally`, async () => {
+      const { fake, read } = setup();
+      fake.status = [...lines];
+      await assert.rejects(read(), (err: unknown) => isUps2MqttError(err, 'NOT_READY'));
+      fake.status = statusLines();
+      assert.equal((await read()).data.online, true);
+    });
+  }
 });
 
 describe('NisSource events fetch rules', () => {
