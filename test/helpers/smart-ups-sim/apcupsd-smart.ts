@@ -71,11 +71,13 @@ export async function startSmartApcupsd(opts: {
   device: string;
   registry?: ProcessRegistry;
   startTimeoutMs?: number;
+  /** NIS port; default a free one. Pass the port of a stopped instance to "restart" it. */
+  nisPort?: number;
 }): Promise<SmartApcupsd> {
   const dir = await mkdtemp(join(tmpdir(), 'ups2mqtt-apcupsd-smart-'));
   let proc: ManagedProcess | undefined;
   try {
-    const nisPort = await freePort();
+    const nisPort = opts.nisPort ?? (await freePort());
     await mkdir(join(dir, 'scripts'));
     await writeFile(
       join(dir, 'scripts', 'apccontrol'),
