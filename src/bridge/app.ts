@@ -2,7 +2,7 @@ import { commandComponents } from '../commands/ha-components.ts';
 import type { CommandResult, CommandRouter, CommandTarget } from '../commands/router.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
-import type { StateExtension, UpsIdentityInfo } from '../core/ports.ts';
+import type { ProtocolServerInfo, StateExtension, UpsIdentityInfo } from '../core/ports.ts';
 import type { UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
@@ -45,6 +45,7 @@ export class BridgeApp {
   private scanning = false;
   private announcing: Promise<void> = Promise.resolve();
   private readonly stopHooks: (() => Promise<void>)[] = [];
+  private readonly protocolServers: ProtocolServerInfo[] = [];
 
   constructor(
     private readonly opts: BridgeAppOptions,
@@ -120,6 +121,16 @@ export class BridgeApp {
     const target = unit && this.targetOf(unit.bridge, unit.source);
     if (!target) return undefined;
     return this.deps.commands.execute(target, { name, origin: 'local' });
+  }
+
+  /** Lists a running protocol server (NIS, NUT) for /metrics. */
+  addServer(server: ProtocolServerInfo): void {
+    this.protocolServers.push(server);
+  }
+
+  /** The protocol servers running, with their counters. */
+  get servers(): readonly ProtocolServerInfo[] {
+    return this.protocolServers;
   }
 
   /** Runs `fn` first when the bridge stops (e.g. the HTTP endpoint closes its port). */

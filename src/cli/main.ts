@@ -98,7 +98,15 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
-  const app = await startBridge(result.config, logger);
+  let app: Awaited<ReturnType<typeof startBridge>>;
+  try {
+    app = await startBridge(result.config, logger);
+  } catch (err) {
+    // A protocol server's port that cannot be bound is a setting to change, like bad config.
+    if (!isUps2MqttError(err, 'LISTEN_FAILED')) throw err;
+    process.stderr.write(`ups2mqtt: cannot start: ${err.message}\n`);
+    return EXIT_CONFIG;
+  }
   await stopOnSignals(app, logger);
   return 0;
 }

@@ -9,6 +9,7 @@ import { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { createSource } from '../sources/index.ts';
+import { attachNisServers } from './nis-servers.ts';
 import { attachStatusServer } from './status-server.ts';
 import { packageInfo } from './version.ts';
 
@@ -90,6 +91,16 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     logger: logger.child({ module: 'http' }),
     version: pkg.version,
   });
+  try {
+    await attachNisServers(app, config, {
+      clock,
+      logger: logger.child({ module: 'nis-server' }),
+      version: pkg.version,
+    });
+  } catch (err) {
+    await app.stop();
+    throw err;
+  }
   logger.info(
     {
       version: pkg.version,

@@ -13,6 +13,8 @@ export interface UpsEntry {
   name?: string;
   source: string;
   poll_interval?: number;
+  /** Port of the NIS server for this UPS (nis_server.enabled); the first UPS defaults to nis_server.port. */
+  nis_port?: number;
 }
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -128,7 +130,7 @@ convict.addFormat({
   },
   validate(value: unknown) {
     if (!Array.isArray(value))
-      throw new Error('must be a list of { id, name, source, poll_interval }');
+      throw new Error('must be a list of { id, name, source, poll_interval, nis_port }');
     const problems: string[] = [];
     value.forEach((item: unknown, i: number) => {
       if (typeof item !== 'object' || item === null) {
@@ -137,7 +139,7 @@ convict.addFormat({
       }
       const entry = item as Record<string, unknown>;
       for (const key of Object.keys(entry)) {
-        if (!['id', 'name', 'source', 'poll_interval'].includes(key))
+        if (!['id', 'name', 'source', 'poll_interval', 'nis_port'].includes(key))
           problems.push(`[${i}].${key} is not a known key`);
       }
       if (typeof entry.source !== 'string' || entry.source === '') {
@@ -159,6 +161,15 @@ convict.addFormat({
         (typeof entry.poll_interval !== 'number' || !(entry.poll_interval > 0))
       ) {
         problems.push(`[${i}].poll_interval must be a positive number of seconds`);
+      }
+      if (
+        entry.nis_port !== undefined &&
+        (typeof entry.nis_port !== 'number' ||
+          !Number.isInteger(entry.nis_port) ||
+          entry.nis_port < 1 ||
+          entry.nis_port > 65535)
+      ) {
+        problems.push(`[${i}].nis_port must be a port number from 1 to 65535`);
       }
     });
     if (problems.length > 0) throw new Error(problems.join('; '));

@@ -20,6 +20,8 @@ export interface UpsConfig {
   source: string;
   spec: SourceSpec;
   pollIntervalMs: number;
+  /** Port this UPS is served on over NIS; undefined when it is not served (nis_server). */
+  nisPort?: number;
 }
 
 export interface AppConfig {
@@ -43,6 +45,7 @@ export interface AppConfig {
   /** Absolute path of `data_dir`. */
   dataDir: string;
   nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection: boolean };
+  nisServer: { enabled: boolean; host: string; port: number };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
   http: { enabled: boolean; host: string; port: number };
@@ -141,6 +144,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
 
   const props = cfg.getProperties() as unknown as RawConfig;
   const upses = resolveUpses(props, problems);
+  assignNisPorts(props, upses, problems);
   const mqtt = props.mqtt;
   if ((mqtt.cert === '') !== (mqtt.key === '')) {
     problems.push(
@@ -193,6 +197,11 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       eventsIntervalMs: Math.round(props.nis.events_interval * 1000),
       reuseConnection: props.nis.reuse_connection,
     },
+    nisServer: {
+      enabled: props.nis_server.enabled,
+      host: props.nis_server.host,
+      port: props.nis_server.port,
+    },
     log: { level: props.log.level, format: props.log.format },
     commands: {
       allow: props.commands.allow,
@@ -214,6 +223,7 @@ interface RawConfig {
   state: { heartbeat_interval: number; max_data_age: number };
   data_dir: string;
   nis: { timeout: number; events_interval: number; reuse_connection: boolean };
+  nis_server: { enabled: boolean; host: string; port: number };
   mqtt: {
     url: string;
     username: string;
@@ -279,6 +289,37 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
     problems.push(problem('upses', 'every entry needs an `id` when more than one UPS is listed'));
   }
   return out;
+}
+
+/**
+ * The NIS port of each UPS while nis_server is enabled: apcupsd serves one UPS per port, so
+ * the first UPS is served on its `nis_port` or else `nis_server.port`, every other UPS only
+ * when its entry sets `nis_port`. Two UPSes on one port, or a UPS on the HTTP endpoint's
+ * port, is a problem (0, "pick a free port", never collides).
+ */
+function assignNisPorts(props: RawConfig, upses: UpsConfig[], problems: ConfigProblem[]): void {
+  if (!props.nis_server.enabled) return;
+  const entries = props.upses.length > 0 ? props.upses : [{ nis_port: undefined }];
+  const owner = new Map<number, string>();
+  upses.forEach((ups, i) => {
+    const port = entries[i]?.nis_port ?? (i === 0 ? props.nis_server.port : undefined);
+    if (port === undefined) return;
+    const name = `upses[${i}]${ups.id ? ` ("${ups.id}")` : ''}`;
+    const key = entries[i]?.nis_port === undefined ? 'nis_server.port' : 'upses';
+    if (port !== 0) {
+      const other = owner.get(port);
+      if (other !== undefined) {
+        problems.push(problem(key, `NIS port ${port} of ${name} is already used by ${other}`));
+        return;
+      }
+      if (props.http.enabled && props.http.port === port) {
+        problems.push(problem(key, `NIS port ${port} of ${name} is the HTTP endpoint's port`));
+        return;
+      }
+      owner.set(port, name);
+    }
+    ups.nisPort = port;
+  });
 }
 
 /** The effective configuration with secrets masked, for `config check` and the start log. */

@@ -40,7 +40,7 @@ export const schemaDefinition = {
     arg: 'poll-interval',
   },
   upses: {
-    doc: 'UPSes served by this process: a list of { id, name, source, poll_interval }. In the environment: a JSON array.',
+    doc: 'UPSes served by this process: a list of { id, name, source, poll_interval, nis_port }. In the environment: a JSON array.',
     format: 'ups-list',
     default: [] as UpsEntry[],
     env: 'UPS2MQTT_UPSES',
@@ -89,6 +89,29 @@ export const schemaDefinition = {
       default: true,
       env: 'UPS2MQTT_NIS_REUSE_CONNECTION',
       arg: 'nis-reuse-connection',
+    },
+  },
+  nis_server: {
+    enabled: {
+      doc: "Answer apcupsd's NIS protocol (apcaccess, Home Assistant's apcupsd integration, NAS boxes, apcupsd slaves) from the UPSes this process reads. NIS has no authentication: see docs/security.md.",
+      format: Boolean,
+      default: false,
+      env: 'UPS2MQTT_NIS_SERVER_ENABLED',
+      arg: 'nis-server-enabled',
+    },
+    host: {
+      doc: 'Address the NIS server binds to. Any address other than loopback lets everyone who reaches it read the UPS (a warning is logged).',
+      format: String,
+      default: '127.0.0.1',
+      env: 'UPS2MQTT_NIS_SERVER_HOST',
+      arg: 'nis-server-host',
+    },
+    port: {
+      doc: 'Port on which the first UPS is served (apcupsd serves one UPS per port; other UPSes are served on their `upses[].nis_port`). 0 picks a free port.',
+      format: 'port',
+      default: 3551,
+      env: 'UPS2MQTT_NIS_SERVER_PORT',
+      arg: 'nis-server-port',
     },
   },
   mqtt: {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SERVER_ERROR'
   /** The peer answers, but with placeholders instead of a reading (a daemon starting up). */
   | 'NOT_READY'
+  | 'LISTEN_FAILED'
   | 'ABORTED';
 
 /** An error with a stable code, a context object for logs, and an optional cause. */

@@ -85,3 +85,23 @@ export interface ForcedShutdownNotifier {
 export interface StateExtension {
   extend(state: UpsState, good: boolean): void;
 }
+
+/** Counters of one protocol server (NIS, NUT), for /metrics. */
+export interface ProtocolServerStats {
+  /** Connections accepted since start. */
+  connections: number;
+  /** Connections closed at once because the client limit was reached. */
+  rejected: number;
+  /** Requests answered. */
+  requests: number;
+  /** Connections open now. */
+  active: number;
+}
+
+/** One running protocol server as /metrics lists it. */
+export interface ProtocolServerInfo {
+  /** `nis` or `nut`. */
+  readonly protocol: string;
+  readonly port: number;
+  readonly stats: Readonly<ProtocolServerStats>;
+}

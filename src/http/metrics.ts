@@ -115,6 +115,25 @@ const MQTT_COUNTERS = [
   },
 ] as const;
 
+/** Counters of the protocol servers (NIS, NUT), labelled `server` (protocol) and `port`. */
+const SERVER_COUNTERS = [
+  {
+    stat: 'connections',
+    name: 'ups2mqtt_server_connections_total',
+    help: 'Client connections accepted by a protocol server (NIS, NUT).',
+  },
+  {
+    stat: 'rejected',
+    name: 'ups2mqtt_server_rejected_connections_total',
+    help: 'Client connections closed at once because the server had its maximum of clients.',
+  },
+  {
+    stat: 'requests',
+    name: 'ups2mqtt_server_requests_total',
+    help: 'Requests answered by a protocol server.',
+  },
+] as const;
+
 /** Constant facts exported with the metrics. */
 export interface MetricsInfo {
   /** The package version, exported as ups2mqtt_build_info{version}. */
@@ -164,6 +183,33 @@ export function createMetricsRegistry(view: BridgeView, info: MetricsInfo): Regi
       },
     });
   }
+
+  for (const c of SERVER_COUNTERS) {
+    new Counter({
+      name: c.name,
+      help: c.help,
+      labelNames: ['server', 'port'],
+      registers,
+      collect() {
+        this.reset();
+        for (const srv of view.servers ?? []) {
+          this.inc({ server: srv.protocol, port: String(srv.port) }, srv.stats[c.stat]);
+        }
+      },
+    });
+  }
+  new Gauge({
+    name: 'ups2mqtt_server_clients',
+    help: 'Clients connected to a protocol server now.',
+    labelNames: ['server', 'port'],
+    registers,
+    collect() {
+      this.reset();
+      for (const srv of view.servers ?? []) {
+        this.set({ server: srv.protocol, port: String(srv.port) }, srv.stats.active);
+      }
+    },
+  });
 
   new Gauge({
     name: 'ups2mqtt_ups_info',

@@ -3,7 +3,7 @@
  * these interfaces structurally, so the endpoint never imports the bridge's classes and its
  * tests can hand it a plain object.
  */
-import type { UpsBridgeStats } from '../core/ports.ts';
+import type { ProtocolServerInfo, UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
 
 /** One UPS as the endpoint sees it (a read-only slice of UpsBridge). */
@@ -34,6 +34,8 @@ export interface BridgeView {
   readonly bridges: readonly UpsView[];
   readonly mqttConnected: boolean;
   readonly mqttStats: Readonly<MqttStatsView>;
+  /** The protocol servers running (NIS, NUT), each with its counters; absent when none. */
+  readonly servers?: readonly ProtocolServerInfo[];
 }
 
 /**

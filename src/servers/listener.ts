@@ -9,6 +9,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../core/log.ts';
+import type { ProtocolServerStats } from '../core/ports.ts';
 
 export interface ListenerOptions {
   /** Protocol name for logs and metrics (`nis`, `nut`). */
@@ -27,17 +28,8 @@ export interface ListenerOptions {
   maxPendingWriteBytes: number;
 }
 
-/** Counters per server, for /metrics. */
-export interface ListenerStats {
-  /** Connections accepted since start. */
-  connections: number;
-  /** Connections closed at once because `maxClients` were connected. */
-  rejected: number;
-  /** Requests answered (counted by the protocol module). */
-  requests: number;
-  /** Connections open now. */
-  active: number;
-}
+/** Counters per server, for /metrics (the shared contract in core/ports.ts). */
+export type ListenerStats = ProtocolServerStats;
 
 /** True for 127.0.0.0/8, ::1 and `localhost`. */
 export function isLoopbackHost(host: string): boolean {

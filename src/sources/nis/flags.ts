@@ -1,3 +1,4 @@
+import { APCUPSD_FLAG_BITS } from '../../core/apcupsd.ts';
 import type { UpsFlags } from '../../core/state.ts';
 
 /**
@@ -19,32 +20,6 @@ export interface NisFlagInputs {
   lastTransfer?: string | undefined;
 }
 
-type BitFlag =
-  | 'calibrating'
-  | 'trim'
-  | 'boost'
-  | 'online'
-  | 'on_battery'
-  | 'overload'
-  | 'low_battery'
-  | 'replace_battery'
-  | 'comm_lost'
-  | 'shutting_down';
-
-/** STATFLAG bits (3.14.14 `defines.h`) and the STATUS word apcupsd prints for each (§1.8). */
-const FLAG_SOURCES: readonly (readonly [BitFlag, number, string])[] = [
-  ['calibrating', 0x1, 'CAL'],
-  ['trim', 0x2, 'TRIM'],
-  ['boost', 0x4, 'BOOST'],
-  ['online', 0x8, 'ONLINE'],
-  ['on_battery', 0x10, 'ONBATT'],
-  ['overload', 0x20, 'OVERLOAD'],
-  ['low_battery', 0x40, 'LOWBATT'],
-  ['replace_battery', 0x80, 'REPLACEBATT'],
-  ['comm_lost', 0x100, 'COMMLOST'],
-  ['shutting_down', 0x200, 'SHUTTING DOWN'],
-];
-
 /**
  * Derives every flag NIS can tell, as explicit booleans; a flag that cannot be known is
  * left out. STATFLAG is authoritative; the STATUS words are the fallback, except that
@@ -61,9 +36,9 @@ export function deriveNisFlags(input: NisFlagInputs): UpsFlags {
 
   const flags: UpsFlags = {};
   if (input.statflag !== undefined) {
-    for (const [flag, bit] of FLAG_SOURCES) flags[flag] = (input.statflag & bit) !== 0;
+    for (const [flag, bit] of APCUPSD_FLAG_BITS) flags[flag] = (input.statflag & bit) !== 0;
   } else if (wordsComplete) {
-    for (const [flag, , word] of FLAG_SOURCES) flags[flag] = words.has(word);
+    for (const [flag, , word] of APCUPSD_FLAG_BITS) flags[flag] = words.has(word);
   } else if (saysCommLost) {
     // SHUTTING DOWN is applied after COMMLOST and wins, so COMMLOST alone rules it out.
     flags.shutting_down = false;

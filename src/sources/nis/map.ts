@@ -1,4 +1,5 @@
-import type { SelfTestResult, Sensitivity, UpsData } from '../../core/state.ts';
+import { APCUPSD_SELF_TEST, APCUPSD_SENSITIVITY } from '../../core/apcupsd.ts';
+import type { UpsData } from '../../core/state.ts';
 import { deriveNisFlags } from './flags.ts';
 import { type NisRecord, parseNisNumber, parseNisTimestamp } from './parse.ts';
 
@@ -70,24 +71,6 @@ const hexCode =
     return true;
   };
 
-const SENSITIVITY: Readonly<Record<string, Sensitivity>> = {
-  'AUTO ADJUST': 'auto',
-  LOW: 'low',
-  MEDIUM: 'medium',
-  HIGH: 'high',
-};
-
-/** SELFTEST codes (§1.10). `??` is apcupsd's own "unknown". */
-const SELF_TEST: Readonly<Record<string, SelfTestResult>> = {
-  NO: 'none',
-  OK: 'passed',
-  BT: 'failed_capacity',
-  NG: 'failed_load',
-  WN: 'warning',
-  IP: 'in_progress',
-  '??': 'unknown',
-};
-
 /** One row per key apcupsd can send (3.14.14 §1.7, plus older releases' keys). */
 const FIELDS: Readonly<Record<string, Handler>> = {
   APC: text('status_data'),
@@ -125,7 +108,7 @@ const FIELDS: Readonly<Record<string, Handler>> = {
   MINLINEV: num('input_voltage_min_v'),
   OUTPUTV: num('output_voltage_v'),
   SENSE: (value, data) => {
-    data.sensitivity = SENSITIVITY[value.toUpperCase().replace(/\s+/g, ' ')] ?? 'unknown';
+    data.sensitivity = APCUPSD_SENSITIVITY[value.toUpperCase().replace(/\s+/g, ' ')] ?? 'unknown';
     return true;
   },
   DWAKE: num('wake_delay_s'),
@@ -148,7 +131,7 @@ const FIELDS: Readonly<Record<string, Handler>> = {
   LASTSTEST: time('last_self_test_at'),
   SELFTEST: (value, data, scratch) => {
     scratch.selfTestCode = value;
-    const result = SELF_TEST[value.toUpperCase()];
+    const result = APCUPSD_SELF_TEST[value.toUpperCase()];
     data.self_test_result = result ?? 'unknown';
     if (result === undefined) data.self_test_code = value;
     return true;
