@@ -44,6 +44,11 @@ export const APCUPSD_PLUGGED_BIT = 0x01000000;
 /** STATFLAG bit: battery present; clear means STATUS shows `NOBATT` (3.14.14). */
 export const APCUPSD_BATTPRESENT_BIT = 0x04000000;
 
+/** STATFLAG bit: apcupsd has announced the transfer to battery. */
+export const APCUPSD_ONBATT_MSG_BIT = 0x00020000;
+/** STATFLAG bit: apcupsd polls fast during a power failure (a slave copies it and follows). */
+export const APCUPSD_FASTPOLL_BIT = 0x00040000;
+
 /** SENSE values (upper case, single spaces) → sensitivity. */
 export const APCUPSD_SENSITIVITY: Readonly<Record<string, Sensitivity>> = {
   'AUTO ADJUST': 'auto',

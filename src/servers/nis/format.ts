@@ -9,7 +9,9 @@
  */
 import {
   APCUPSD_BATTPRESENT_BIT,
+  APCUPSD_FASTPOLL_BIT,
   APCUPSD_FLAG_BITS,
+  APCUPSD_ONBATT_MSG_BIT,
   APCUPSD_PLUGGED_BIT,
   APCUPSD_SELF_TEST_CODE,
   APCUPSD_SENSE_TEXT,
@@ -49,7 +51,7 @@ const STATUS_REVISION = '001';
  * Returns undefined for text that is not an ISO time with an offset or `Z`.
  */
 export function formatNisTimestamp(iso: string): string | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.exec(
+  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s?(Z|[+-]\d{2}:?\d{2})$/.exec(
     iso.trim(),
   );
   if (!m) return undefined;
@@ -64,6 +66,9 @@ export function nisStatusFlag(flags: UpsFlags): number {
   // every client (and an apcupsd slave, which copies the bit) show NOBATT.
   if (flags.battery_missing !== true) value |= APCUPSD_BATTPRESENT_BIT;
   for (const [flag, bit] of APCUPSD_FLAG_BITS) if (flags[flag] === true) value |= bit;
+  // On battery apcupsd also shows that it announced the outage and polls fast (real
+  // captures: `0x05060010`); an apcupsd slave copies the fast-poll bit and follows at once.
+  if (flags.on_battery === true) value |= APCUPSD_ONBATT_MSG_BIT | APCUPSD_FASTPOLL_BIT;
   return value >>> 0;
 }
 
