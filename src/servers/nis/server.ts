@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
-import type { ProtocolServerStats, UpsFeed } from '../../core/ports.ts';
+import type { Availability, ProtocolServerStats, UpsFeed } from '../../core/ports.ts';
+import type { UpsState } from '../../core/state.ts';
 import { isoWithOffset } from '../../core/time.ts';
 import { BoundedListener } from '../listener.ts';
 import { formatNisEventLine, formatNisStatus } from './format.ts';
@@ -65,6 +66,14 @@ export class NisServer {
   private startedAt = '';
   private lastReadingAt: string | undefined;
   private boundPort = 0;
+  private cache:
+    | {
+        second: number;
+        state: UpsState | undefined;
+        availability: Availability | undefined;
+        reply: Buffer;
+      }
+    | undefined;
 
   constructor(
     opts: NisServerOptions,
@@ -142,6 +151,27 @@ export class NisServer {
     });
   }
 
+  /**
+   * The framed `status` reply. Built once per state and second (END APC has whole seconds),
+   * so a client that floods requests costs a copy per reply, not a formatting.
+   */
+  private statusReply(): Buffer {
+    const { feed } = this.deps;
+    const second = Math.floor(this.deps.clock.now() / 1000);
+    const c = this.cache;
+    if (
+      c &&
+      c.second === second &&
+      c.state === feed.state &&
+      c.availability === feed.currentAvailability
+    ) {
+      return c.reply;
+    }
+    const reply = encodeNisReply(this.statusLines());
+    this.cache = { second, state: feed.state, availability: feed.currentAvailability, reply };
+    return reply;
+  }
+
   /** The `events` reply's lines, oldest first. */
   eventLines(): readonly string[] {
     return this.events;
@@ -182,7 +212,7 @@ export class NisServer {
   private answer(socket: Socket, payload: Buffer): boolean {
     this.listener.countRequest();
     const command = nisCommandOf(payload);
-    if (command === 'status') return this.listener.send(socket, encodeNisReply(this.statusLines()));
+    if (command === 'status') return this.listener.send(socket, this.statusReply());
     if (command === 'events') return this.listener.send(socket, encodeNisReply(this.events));
     return this.listener.send(socket, NIS_INVALID_COMMAND_REPLY);
   }
