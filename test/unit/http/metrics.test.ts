@@ -101,6 +101,47 @@ describe('createMetricsRegistry', () => {
     assert.equal(await register.metrics(), '\n');
   });
 
+  it('counts connections and requests per protocol server, labelled server and port', async () => {
+    const b = bridge();
+    const stats = { connections: 5, rejected: 1, requests: 12, active: 2 };
+    Object.assign(b, {
+      servers: [
+        { protocol: 'nis', port: 3551, stats },
+        {
+          protocol: 'nis',
+          port: 3552,
+          stats: { connections: 0, rejected: 0, requests: 0, active: 0 },
+        },
+      ],
+    });
+    const registry = createMetricsRegistry(b, { version: '1' });
+    const lines = sampleLines(await registry.metrics()).filter((l) =>
+      l.startsWith('ups2mqtt_server_'),
+    );
+    assert.deepEqual(lines, [
+      'ups2mqtt_server_connections_total{server="nis",port="3551"} 5',
+      'ups2mqtt_server_connections_total{server="nis",port="3552"} 0',
+      'ups2mqtt_server_rejected_connections_total{server="nis",port="3551"} 1',
+      'ups2mqtt_server_rejected_connections_total{server="nis",port="3552"} 0',
+      'ups2mqtt_server_requests_total{server="nis",port="3551"} 12',
+      'ups2mqtt_server_requests_total{server="nis",port="3552"} 0',
+      'ups2mqtt_server_clients{server="nis",port="3551"} 2',
+      'ups2mqtt_server_clients{server="nis",port="3552"} 0',
+    ]);
+    // Read at scrape time: a new request shows up on the next scrape.
+    stats.requests++;
+    assert.ok(
+      (await registry.metrics()).includes(
+        'ups2mqtt_server_requests_total{server="nis",port="3551"} 13',
+      ),
+    );
+  });
+
+  it('has no server series when no protocol server runs', async () => {
+    const text = await createMetricsRegistry(bridge(), { version: '1' }).metrics();
+    assert.equal(sampleLines(text).filter((l) => l.startsWith('ups2mqtt_server_')).length, 0);
+  });
+
   it('serves the Prometheus text content type', () => {
     const registry = createMetricsRegistry(bridge(), { version: '1' });
     assert.equal(registry.contentType, 'text/plain; version=0.0.4; charset=utf-8');
