@@ -283,9 +283,9 @@ describe('NisServer', () => {
     await c.send(frame('events'));
     assert.deepEqual(messages(await c.replies(1)), [], 'no events yet: just 00 00');
     const types = ['power_lost', 'power_restored', 'comm_lost', 'comm_restored'] as const;
-    types.forEach((type, i) =>
-      feed.emit({ event_type: type, at: `2026-11-21T07:0${i}:00+01:00`, origin: 'state_change' }),
-    );
+    for (const [i, type] of types.entries()) {
+      feed.emit({ event_type: type, at: `2026-11-21T07:0${i}:00+01:00`, origin: 'state_change' });
+    }
     await c.send(frame('events'));
     const wire = await c.replies(2);
     assert.deepEqual(messages(wire), [
