@@ -50,6 +50,7 @@ export function nisVersionText(ups2mqttVersion: string, platform: string): strin
   return `3.14.14 (ups2mqtt ${ups2mqttVersion}) ${platform}`;
 }
 
+/** The limits used when {@link NisServerOptions} leaves them out (docs/nis-server.md "Limits"). */
 export const NIS_SERVER_DEFAULTS = {
   maxClients: 32,
   idleTimeoutMs: 15_000,
