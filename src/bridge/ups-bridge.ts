@@ -93,6 +93,7 @@ export class UpsBridge {
     });
     this.out.upsId = opts.id;
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
+    for (const ext of deps.extensions ?? []) for (const key of ext.stickyKeys ?? []) this.seenKeys.add(key);
     this.scheduler = new PollScheduler(
       {
         intervalMs: opts.pollIntervalMs,
@@ -137,6 +138,13 @@ export class UpsBridge {
     this.unwake?.();
     if (this.watchdog) this.deps.clock.clearTimeout(this.watchdog);
     await this.out.setAvailability('offline', true);
+    for (const ext of this.deps.extensions ?? []) {
+      try {
+        ext.stop?.();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'a state extension failed to stop');
+      }
+    }
     await this.deps.source.close();
   }
 
@@ -270,25 +278,32 @@ export class UpsBridge {
     const prev = this.out.state;
     if (state.comm_lost === true || stale) {
       const reduced = reducedState(this.lastGood ?? state, now);
-      await this.publishState(reduced, false);
+      const added = await this.publishState(reduced, false);
       await this.out.setAvailability('offline');
       await this.out.publishEvents([
         ...reading.events,
         ...(reading.nativeEvents ? [] : deriveEvents(prev, reduced)),
+        ...added,
       ]);
       return;
     }
 
     this.lastGood = state;
+    // Extensions first, so the keys they add are discovered like the source's own.
+    const added = this.extend(state, true);
     for (const key of Object.keys(state) as UpsStateKey[]) this.seenKeys.add(key);
     this.ensureIdentity(upsId, state);
     if (this.deps.discovery && this.identity && this.seenKeys.size !== this.seenKeysAtDiscovery) {
       this.seenKeysAtDiscovery = this.seenKeys.size;
       await this.deps.discovery.update(this.identity, state, this.seenKeys);
     }
-    const events = [...reading.events, ...(reading.nativeEvents ? [] : deriveEvents(prev, state))];
+    const events = [
+      ...reading.events,
+      ...(reading.nativeEvents ? [] : deriveEvents(prev, state)),
+      ...added,
+    ];
     await this.out.setAvailability('online');
-    await this.publishState(state, true);
+    await this.out.publishState(state, true);
     await this.out.publishEvents(events);
   }
 
@@ -300,21 +315,36 @@ export class UpsBridge {
     return this.serialized(async () => {
       const base = this.lastBase;
       if (!base || this.stopped) return;
-      await this.publishState({ ...base.state }, base.good);
+      await this.out.publishEvents(await this.publishState({ ...base.state }, base.good));
     }).catch((err: unknown) => this.deps.logger.error({ err }, 'could not refresh the state'));
   }
 
-  /** Applies the state extensions, then hands the state to the outbox. */
-  private async publishState(state: UpsState, good: boolean): Promise<void> {
+  /**
+   * Applies the state extensions, then hands the state to the outbox. Returns the events
+   * the extensions raised, for the caller to publish after its own.
+   */
+  private async publishState(state: UpsState, good: boolean): Promise<UpsEvent[]> {
+    const added = this.extend(state, good);
+    await this.out.publishState(state, good);
+    return added;
+  }
+
+  /** Applies the state extensions to `state` in place; returns the events they raised. */
+  private extend(state: UpsState, good: boolean): UpsEvent[] {
     this.lastBase = { state: { ...state }, good };
+    const upsId = this.out.upsId;
+    const added: UpsEvent[] = [];
+    // Nothing is published before the id is known, so there is nothing to extend either.
+    if (upsId === undefined) return added;
     for (const ext of this.deps.extensions ?? []) {
       try {
-        ext.extend(state, good);
+        ext.extend(state, good, { upsId });
+        if (ext.events) added.push(...ext.events());
       } catch (err) {
         this.deps.logger.error({ err }, 'a state extension failed');
       }
     }
-    await this.out.publishState(state, good);
+    return added;
   }
 
   private async onFailure(err: unknown): Promise<void> {
@@ -337,7 +367,7 @@ export class UpsBridge {
       this.linkDown = true;
       this.deps.logger.warn({ ups: this.out.upsId, reason }, 'UPS unavailable: no reading');
       const reduced = reducedState(this.lastGood, new Date(this.deps.clock.now()));
-      await this.publishState(reduced, false);
+      const added = await this.publishState(reduced, false);
       await this.out.publishEvents([
         {
           event_type: 'comm_lost',
@@ -345,6 +375,7 @@ export class UpsBridge {
           origin: 'bridge',
           message: 'The bridge cannot read the source',
         },
+        ...added,
       ]);
     }
     await this.out.setAvailability('offline');

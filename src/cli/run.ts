@@ -8,6 +8,8 @@ import type { Logger } from '../core/log.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
+import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
+import { OutageExtension } from '../policy/outages.ts';
 import { createSource } from '../sources/index.ts';
 import { attachNisServers } from './nis-servers.ts';
 import { attachStatusServer } from './status-server.ts';
@@ -69,8 +71,22 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
       clock,
       nis: config.nis,
     });
+    const dataDeps = {
+      dataDir: config.dataDir,
+      logger: logger.child({ module: 'policy', ups: ups.id }),
+    };
     upses.push({
       source,
+      // In this order: load_w first, the energy integrator reads it.
+      extensions: [
+        new LoadPowerExtension(
+          ups.nominalPowerW !== undefined ? { nominalPowerW: ups.nominalPowerW } : {},
+          dataDeps.logger,
+        ),
+        new OutageExtension(dataDeps),
+        // Readings more than three poll intervals apart are a gap, not a trapezoid.
+        new EnergyExtension({ maxGapMs: 3 * ups.pollIntervalMs }, dataDeps),
+      ],
       options: {
         ...(ups.id ? { id: ups.id } : {}),
         ...(ups.name ? { name: ups.name } : {}),

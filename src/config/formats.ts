@@ -15,6 +15,8 @@ export interface UpsEntry {
   poll_interval?: number;
   /** Port of the NIS server for this UPS (nis_server.enabled); the first UPS defaults to nis_server.port. */
   nis_port?: number;
+  /** Real-power rating in W, for load_w when the UPS does not report one. */
+  nominal_power_w?: number;
 }
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -55,6 +57,16 @@ convict.addFormat({
   validate(value: unknown) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw new Error('must be a positive number of seconds');
+    }
+  },
+});
+
+convict.addFormat({
+  name: 'optional-watts',
+  coerce: (value: unknown) => (typeof value === 'string' ? Number(value) : value),
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1_000_000) {
+      throw new Error('must be a number of watts from 0 (not set) to 1000000');
     }
   },
 });
@@ -130,7 +142,7 @@ convict.addFormat({
   },
   validate(value: unknown) {
     if (!Array.isArray(value))
-      throw new Error('must be a list of { id, name, source, poll_interval, nis_port }');
+      throw new Error('must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w }');
     const problems: string[] = [];
     value.forEach((item: unknown, i: number) => {
       if (typeof item !== 'object' || item === null) {
@@ -139,7 +151,7 @@ convict.addFormat({
       }
       const entry = item as Record<string, unknown>;
       for (const key of Object.keys(entry)) {
-        if (!['id', 'name', 'source', 'poll_interval', 'nis_port'].includes(key))
+        if (!['id', 'name', 'source', 'poll_interval', 'nis_port', 'nominal_power_w'].includes(key))
           problems.push(`[${i}].${key} is not a known key`);
       }
       if (typeof entry.source !== 'string' || entry.source === '') {
@@ -170,6 +182,13 @@ convict.addFormat({
           entry.nis_port > 65535)
       ) {
         problems.push(`[${i}].nis_port must be a port number from 1 to 65535`);
+      }
+      const watts = entry.nominal_power_w;
+      if (
+        watts !== undefined &&
+        (typeof watts !== 'number' || !Number.isFinite(watts) || !(watts > 0) || watts > 1_000_000)
+      ) {
+        problems.push(`[${i}].nominal_power_w must be a number of watts from 1 to 1000000`);
       }
     });
     if (problems.length > 0) throw new Error(problems.join('; '));

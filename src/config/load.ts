@@ -22,6 +22,8 @@ export interface UpsConfig {
   pollIntervalMs: number;
   /** Port this UPS is served on over NIS; undefined when it is not served (nis_server). */
   nisPort?: number;
+  /** Configured real-power rating (W), for load_w when the UPS reports none. */
+  nominalPowerW?: number;
 }
 
 export interface AppConfig {
@@ -220,6 +222,7 @@ interface RawConfig {
   ups_name: string;
   poll_interval: number;
   upses: UpsEntry[];
+  nominal_power_w: number;
   state: { heartbeat_interval: number; max_data_age: number };
   data_dir: string;
   nis: { timeout: number; events_interval: number; reuse_connection: boolean };
@@ -254,6 +257,7 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
               source: props.source,
               ...(props.ups_id ? { id: props.ups_id } : {}),
               ...(props.ups_name ? { name: props.ups_name } : {}),
+              ...(props.nominal_power_w > 0 ? { nominal_power_w: props.nominal_power_w } : {}),
             },
           ]
         : [];
@@ -281,6 +285,7 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
     };
     if (entry.id !== undefined) ups.id = entry.id;
     if (entry.name !== undefined && entry.name !== '') ups.name = entry.name;
+    if (entry.nominal_power_w !== undefined) ups.nominalPowerW = entry.nominal_power_w;
     out.push(ups);
   });
   if (out.length > 1 && out.some((u) => u.id === undefined)) {

@@ -40,10 +40,17 @@ export const schemaDefinition = {
     arg: 'poll-interval',
   },
   upses: {
-    doc: 'UPSes served by this process: a list of { id, name, source, poll_interval, nis_port }. In the environment: a JSON array.',
+    doc: 'UPSes served by this process: a list of { id, name, source, poll_interval, nis_port, nominal_power_w }. In the environment: a JSON array.',
     format: 'ups-list',
     default: [] as UpsEntry[],
     env: 'UPS2MQTT_UPSES',
+  },
+  nominal_power_w: {
+    doc: "Real-power rating of the single UPS in watts, for `load_w` (and so `energy_kwh`) when the UPS reports a load in percent but not its rating. 0: not set. The UPS's own rating wins when it reports one. With `upses`, set it per entry instead.",
+    format: 'optional-watts',
+    default: 0,
+    env: 'UPS2MQTT_NOMINAL_POWER_W',
+    arg: 'nominal-power-w',
   },
   state: {
     heartbeat_interval: {

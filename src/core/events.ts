@@ -5,6 +5,8 @@
 export const EVENT_TYPES = [
   'power_lost',
   'power_restored',
+  'outage_started',
+  'outage_ended',
   'on_battery',
   'low_battery',
   'battery_ok',
@@ -39,4 +41,12 @@ export interface UpsEvent {
   transaction?: string;
   /** True when it happened while a battery self-test was running. */
   during_self_test?: boolean;
+  /** Outage events: outages counted so far, this one included. */
+  outages_total?: number;
+  /** `outage_ended`: when the outage began (its end is `at`). */
+  started_at?: string;
+  /** `outage_ended`: how long it lasted, whole seconds. */
+  duration_s?: number;
+  /** Outage events: lowest battery charge seen so far in the outage (at its start: the charge then). */
+  min_charge_pct?: number;
 }

@@ -133,6 +133,30 @@ export const STATE_FIELDS = {
   sampled_at: time('When the daemon last read the UPS (NIS DATE).'),
   reported_at: time('When the daemon produced the reply (NIS END APC).'),
   data_age_s: num('s', 'reported_at − sampled_at.', true),
+  outages_total: num(
+    '',
+    'Outages seen by the bridge: a good reading on battery (not during a self-test or calibration) starts one. Persisted in data_dir; kept while the UPS is unavailable.',
+    true,
+  ),
+  last_outage_started_at: time(
+    'Start of the last outage (ongoing or ended): the first reading that saw it on battery.',
+  ),
+  last_outage_ended_at: time(
+    'End of the last outage: the first good reading off battery. Absent while it lasts; readings missed meanwhile (communication lost, bridge restarted) count as still on battery.',
+  ),
+  last_outage_duration_s: num(
+    's',
+    'last_outage_ended_at − last_outage_started_at, whole seconds. Absent while the outage lasts.',
+    true,
+  ),
+  last_outage_min_charge_pct: num(
+    '%',
+    'Lowest battery_charge_pct among the good readings of the last outage, from its first to the one that ended it (updated while it lasts).',
+  ),
+  energy_kwh: num(
+    'kWh',
+    'Energy delivered by the UPS output since the bridge first counted it: load_w integrated over time (trapezoids between good readings; gaps while unread are skipped). Never decreases; persisted in data_dir; advances in steps of 1 Wh at most once a minute.',
+  ),
 } as const satisfies Record<UpsStateKey, FieldSpec>;
 
 /** JSON Schema (2020-12) of the state payload, built from STATE_FIELDS. */

@@ -77,13 +77,31 @@ export interface ForcedShutdownNotifier {
   secondaryLogins(upsId: string): number;
 }
 
+/** What the bridge tells a state extension besides the state itself. */
+export interface ExtensionContext {
+  /** The UPS id (configured, or from the serial): known before any state is published. */
+  upsId: string;
+}
+
 /**
  * Adds bridge-owned keys to the state of one UPS before it is published (outage figures,
  * energy, the power policy's `shutdown_state`). `good` is false for the reduced state
- * published while the UPS cannot be read. Extensions mutate `state`; they must not do I/O.
+ * published while the UPS cannot be read. Extensions mutate `state`; they must not do
+ * network I/O or wait for anything (a small synchronous file write on a rare transition is
+ * fine: it makes the persisted state precede what is published).
+ * Only `extend` is required; the other members are optional additions.
  */
 export interface StateExtension {
-  extend(state: UpsState, good: boolean): void;
+  extend(state: UpsState, good: boolean, ctx?: ExtensionContext): void;
+  /**
+   * Events raised by the `extend` calls since the last drain; the bridge publishes them
+   * right after the state they belong to.
+   */
+  events?(): UpsEvent[];
+  /** Keys this extension adds, discovered from the start so their entities do not come and go. */
+  readonly stickyKeys?: readonly UpsStateKey[];
+  /** Called once when the bridge stops, after the last publish: persist what must survive. */
+  stop?(): void;
 }
 
 /** Counters of one protocol server (NIS, NUT), for /metrics. */

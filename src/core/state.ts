@@ -172,6 +172,14 @@ export interface UpsState extends UpsData {
   self_test_finished_at?: string;
   /** ISO time of the reading this state describes (never of the publish). */
   updated_at: string;
+  /** Outages seen by the bridge (src/policy/outages.ts), persisted across restarts. */
+  outages_total?: number;
+  last_outage_started_at?: string;
+  last_outage_ended_at?: string;
+  last_outage_duration_s?: number;
+  last_outage_min_charge_pct?: number;
+  /** Energy delivered by the UPS output, integrated from load_w (src/policy/energy.ts). */
+  energy_kwh?: number;
 }
 
 export type UpsStateKey = keyof UpsState;

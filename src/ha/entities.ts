@@ -108,6 +108,17 @@ const SENSORS = [
   { key: 'end_apc', field: 'reported_at', platform: 'sensor', name: 'Date and time', device_class: 'timestamp', category: D, enabled: false },
   { key: 'data_age', field: 'data_age_s', platform: 'sensor', name: 'Data age', device_class: 'duration', unit: 's', category: D },
   { key: 'last_update', field: 'updated_at', platform: 'sensor', name: 'Last update', device_class: 'timestamp', category: D },
+  // Bridge-owned (src/policy/outages.ts, energy.ts). The count never drops (persisted), so
+  // total_increasing; the last outage's figures are single values, not a sampled series,
+  // hence no state class. The end time is start + duration: disabled by default.
+  { key: 'outages', field: 'outages_total', platform: 'sensor', name: 'Outages', state_class: 'total_increasing', icon: 'mdi:transmission-tower-off' },
+  { key: 'outage_start', field: 'last_outage_started_at', platform: 'sensor', name: 'Last outage start', device_class: 'timestamp' },
+  { key: 'outage_end', field: 'last_outage_ended_at', platform: 'sensor', name: 'Last outage end', device_class: 'timestamp', enabled: false },
+  { key: 'outage_duration', field: 'last_outage_duration_s', platform: 'sensor', name: 'Last outage duration', device_class: 'duration', unit: 's', precision: 0 },
+  // No `battery` class: that would make HA list it as the device's battery level.
+  { key: 'outage_min_charge', field: 'last_outage_min_charge_pct', platform: 'sensor', name: 'Last outage lowest charge', unit: '%', icon: 'mdi:battery-arrow-down-outline', precision: 0 },
+  // Energy dashboard: energy + kWh + total_increasing (homeassistant.md §2.2).
+  { key: 'energy', field: 'energy_kwh', platform: 'sensor', name: 'Energy', device_class: 'energy', unit: 'kWh', state_class: 'total_increasing', precision: 3 },
 ] as const satisfies readonly EntityDef[];
 
 /** Condition flags (binary_sensor platform, homeassistant.md §3). */

@@ -19,6 +19,7 @@ export type SensorDeviceClass =
   | 'temperature'
   | 'humidity'
   | 'duration'
+  | 'energy'
   | 'timestamp'
   | 'enum';
 
@@ -29,7 +30,7 @@ export type BinaryDeviceClass = 'power' | 'battery' | 'battery_charging' | 'prob
  * Units, spelled exactly as HA compares them: `°C` is U+00B0 followed by `C`
  * (homeassistant.md §2.1, pitfall §7.1). Fixed units only: HA cannot infer units in discovery.
  */
-export type EntityUnit = 'V' | 'A' | 'Hz' | 'W' | 'VA' | '°C' | '%' | 's';
+export type EntityUnit = 'V' | 'A' | 'Hz' | 'W' | 'VA' | '°C' | '%' | 's' | 'kWh';
 
 /** State classes (homeassistant.md §2.2); `total` is not needed by any UPS field. */
 export type EntityStateClass = 'measurement' | 'total_increasing';

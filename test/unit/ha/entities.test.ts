@@ -193,6 +193,7 @@ describe('entity table', () => {
       '°C': '_c',
       '%': '_pct',
       s: '_s',
+      kWh: '_kwh',
     };
     for (const r of rows) {
       if (r.unit === undefined) continue;

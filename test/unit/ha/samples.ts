@@ -247,6 +247,12 @@ export const everyField: Required<UpsState> = {
   sampled_at: '2023-05-12T08:56:23+01:00',
   reported_at: '2023-05-12T08:56:24+01:00',
   data_age_s: 1,
+  outages_total: 3,
+  last_outage_started_at: '2023-05-12T08:50:02+01:00',
+  last_outage_ended_at: '2023-05-12T08:52:17+01:00',
+  last_outage_duration_s: 135,
+  last_outage_min_charge_pct: 91,
+  energy_kwh: 12.345,
 };
 
 const ORIGIN = {
