@@ -93,7 +93,8 @@ export class UpsBridge {
     });
     this.out.upsId = opts.id;
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
-    for (const ext of deps.extensions ?? []) for (const key of ext.stickyKeys ?? []) this.seenKeys.add(key);
+    for (const ext of deps.extensions ?? [])
+      for (const key of ext.stickyKeys ?? []) this.seenKeys.add(key);
     this.scheduler = new PollScheduler(
       {
         intervalMs: opts.pollIntervalMs,
