@@ -47,6 +47,53 @@ describe('loadConfig', () => {
     assert.equal(fromFlag.config.nis.reuseConnection, false);
   });
 
+  it('takes nominal_power_w for the single UPS (env, flag) and per upses entry', () => {
+    const single = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'sim://', UPS2MQTT_NOMINAL_POWER_W: '865' },
+      args: [],
+    });
+    assert.ok(single.ok, JSON.stringify(single));
+    assert.equal(single.config.upses[0]?.nominalPowerW, 865);
+    const flag = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'sim://' },
+      args: ['--nominal-power-w', '540'],
+    });
+    assert.ok(flag.ok);
+    assert.equal(flag.config.upses[0]?.nominalPowerW, 540);
+    const unset = loadConfig({ env: { UPS2MQTT_SOURCE: 'sim://' }, args: [] });
+    assert.ok(unset.ok);
+    assert.equal(unset.config.upses[0]?.nominalPowerW, undefined, '0 (default) is not set');
+    const file = tmpFile(
+      'w.yaml',
+      'upses:\n  - id: rack\n    source: sim://\n    nominal_power_w: 1200\n  - id: desk\n    source: sim://\n',
+    );
+    const many = loadConfig({ file, env: {}, args: [] });
+    assert.ok(many.ok, JSON.stringify(many));
+    assert.deepEqual(
+      many.config.upses.map((u) => u.nominalPowerW),
+      [1200, undefined],
+    );
+  });
+
+  it('rejects a nominal_power_w that is not a number of watts', () => {
+    const bad = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'sim://', UPS2MQTT_NOMINAL_POWER_W: 'lots' },
+      args: [],
+    });
+    assert.ok(!bad.ok);
+    assert.equal(bad.problems[0]?.key, 'nominal_power_w');
+    assert.equal(bad.problems[0]?.env, 'UPS2MQTT_NOMINAL_POWER_W');
+    const entry = loadConfig({
+      env: { UPS2MQTT_UPSES: '[{"id":"a","source":"sim://","nominal_power_w":-5}]' },
+      args: [],
+    });
+    assert.ok(!entry.ok);
+    assert.match(
+      entry.problems[0]?.message ?? '',
+      /\[0\]\.nominal_power_w must be a number of watts/,
+    );
+  });
+
   it('reads a YAML file with several UPSes', () => {
     const file = tmpFile(
       'c.yaml',

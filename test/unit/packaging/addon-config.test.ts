@@ -212,7 +212,13 @@ describe('add-on options and ups2mqtt configuration', () => {
 
   it('the upses entries use the keys of the config schema', () => {
     const entry = (schema.upses as Record<string, unknown>[])[0] ?? {};
-    assert.deepEqual(Object.keys(entry).sort(), ['id', 'name', 'poll_interval', 'source']);
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'id',
+      'name',
+      'nominal_power_w',
+      'poll_interval',
+      'source',
+    ]);
   });
 
   const loads = (extra: Record<string, unknown>) => {
@@ -235,7 +241,7 @@ describe('add-on options and ups2mqtt configuration', () => {
     const result = loads({
       upses: [
         { id: 'rack', name: 'Rack', source: 'nis://10.0.0.5:3551', poll_interval: 5 },
-        { id: 'desk', source: 'sim://' },
+        { id: 'desk', source: 'sim://', nominal_power_w: 865 },
       ],
       commands_allow: ['shutdown.return', 'load.off'],
       log_level: 'debug',
@@ -248,6 +254,10 @@ describe('add-on options and ups2mqtt configuration', () => {
         ['rack', 'Rack', 'nis://10.0.0.5:3551', 5000],
         ['desk', undefined, 'sim://', 1000],
       ],
+    );
+    assert.deepEqual(
+      result.config.upses.map((u) => u.nominalPowerW),
+      [undefined, 865],
     );
     assert.deepEqual(result.config.commands.allow, ['shutdown.return', 'load.off']);
     assert.equal(result.config.log.level, 'debug');

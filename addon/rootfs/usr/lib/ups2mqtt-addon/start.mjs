@@ -27,6 +27,12 @@ export const OPTION_MAP = [
   { option: 'ups_name', key: 'ups_name', env: 'UPS2MQTT_UPS_NAME', kind: 'string' },
   { option: 'upses', key: 'upses', env: 'UPS2MQTT_UPSES', kind: 'upses' },
   { option: 'poll_interval', key: 'poll_interval', env: 'UPS2MQTT_POLL_INTERVAL', kind: 'number' },
+  {
+    option: 'nominal_power_w',
+    key: 'nominal_power_w',
+    env: 'UPS2MQTT_NOMINAL_POWER_W',
+    kind: 'number',
+  },
   { option: 'commands_allow', key: 'commands.allow', env: 'UPS2MQTT_COMMANDS_ALLOW', kind: 'csv' },
   { option: 'base_topic', key: 'mqtt.base_topic', env: 'UPS2MQTT_MQTT_BASE_TOPIC', kind: 'string' },
   {
@@ -56,7 +62,7 @@ export const FIXED_ENV = {
 };
 
 /** Keys of one `upses` entry (the config schema's UpsEntry). */
-const UPS_ENTRY_KEYS = ['id', 'name', 'source', 'poll_interval'];
+const UPS_ENTRY_KEYS = ['id', 'name', 'source', 'poll_interval', 'nominal_power_w'];
 
 /** Exit status for a configuration problem (sysexits EX_CONFIG, as ups2mqtt uses). */
 export const EXIT_CONFIG = 78;
