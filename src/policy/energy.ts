@@ -128,8 +128,9 @@ export class EnergyExtension implements StateExtension {
   }
 
   stop(): void {
-    if (this.tracker && this.savedKwh !== undefined && this.tracker.kwh > this.savedKwh) {
-      this.save(this.lastAt ?? Date.now());
+    const at = this.lastAt;
+    if (this.tracker && at !== undefined && this.savedKwh !== undefined) {
+      if (this.tracker.kwh > this.savedKwh) this.save(at);
     }
   }
 

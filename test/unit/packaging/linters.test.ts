@@ -34,7 +34,9 @@ describe('linters', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
-  it('yamllint: add-on, repository and compose files', { skip: tool('/usr/bin/yamllint') }, () => {
+  it('yamllint: add-on, repository, compose and blueprint files', {
+    skip: tool('/usr/bin/yamllint'),
+  }, () => {
     // Long lines and comments at the indentation of commented-out keys are fine here.
     const config =
       '{extends: default, rules: {line-length: {max: 120}, document-start: disable, ' +
@@ -51,6 +53,8 @@ describe('linters', () => {
         'addon/translations/en.yaml',
         'repository.yaml',
         'docker-compose.yml',
+        'blueprints/automation/ups2mqtt/low_runtime_shutdown.yaml',
+        'blueprints/automation/ups2mqtt/power_outage_notify.yaml',
       ],
       { cwd: root, encoding: 'utf8' },
     );
