@@ -142,7 +142,9 @@ convict.addFormat({
   },
   validate(value: unknown) {
     if (!Array.isArray(value))
-      throw new Error('must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w }');
+      throw new Error(
+        'must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w }',
+      );
     const problems: string[] = [];
     value.forEach((item: unknown, i: number) => {
       if (typeof item !== 'object' || item === null) {
