@@ -9,6 +9,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { type ManagedProcess, ProcessRegistry } from '../helpers/process.ts';
@@ -39,6 +40,7 @@ describe('apcupsd starting under a fast-polling bridge', { timeout: 240_000 }, (
         UPS2MQTT_SOURCE: `nis://127.0.0.1:${apcupsd.nisPort}`,
         UPS2MQTT_UPS_ID: 'rack',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_POLL_INTERVAL: '0.1',
         UPS2MQTT_LOG_FORMAT: 'json',
         UPS2MQTT_LOG_LEVEL: 'debug',

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { type ApcupsdHandle, startApcupsd } from '../helpers/apcupsd.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { FakeNisMaster } from '../helpers/fake-nis-master.ts';
 import { validateDiscovery } from '../helpers/ha-validator.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
@@ -44,6 +45,7 @@ describe('bridge over NIS, end to end', { timeout: 240_000 }, () => {
         HOME: process.env.HOME,
         UPS2MQTT_SOURCE: `nis://127.0.0.1:${apcupsd.nisPort}`,
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_MQTT_RECONNECT_PERIOD: '0.5',
         UPS2MQTT_POLL_INTERVAL: '1',
         UPS2MQTT_NIS_EVENTS_INTERVAL: '5',
@@ -308,6 +310,7 @@ describe('bridge against a misbehaving NIS peer', { timeout: 120_000 }, () => {
         UPS2MQTT_SOURCE: `nis://127.0.0.1:${peer.port}`,
         UPS2MQTT_UPS_ID: 'direct',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_POLL_INTERVAL: '0.5',
         UPS2MQTT_NIS_TIMEOUT: '1',
         UPS2MQTT_LOG_FORMAT: 'json',

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { pollUntil } from '../helpers/ports.ts';
@@ -53,6 +54,7 @@ describe('commands to an APC Smart UPS over a pty', { timeout: 120_000 }, () => 
         UPS2MQTT_SOURCE: `apcsmart://${sim.devicePath}`,
         UPS2MQTT_UPS_ID: 'smart',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_COMMANDS_ALLOW: 'shutdown.stayoff',
         UPS2MQTT_COMMANDS_RATE_LIMIT: '1',
         UPS2MQTT_LOG_FORMAT: 'json',

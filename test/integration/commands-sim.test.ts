@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { validateDiscovery } from '../helpers/ha-validator.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
@@ -36,6 +37,7 @@ describe('commands over MQTT (simulated UPS)', { timeout: 120_000 }, () => {
         UPS2MQTT_SOURCE: 'sim://?serial=SIMCMD1&load_drift=0',
         UPS2MQTT_UPS_ID: 'sim',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_POLL_INTERVAL: '0.5',
         UPS2MQTT_COMMANDS_ALLOW: 'shutdown.return',
         UPS2MQTT_COMMANDS_ARM_WINDOW: '20',

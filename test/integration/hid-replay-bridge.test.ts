@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { validateDiscovery } from '../helpers/ha-validator.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
@@ -37,6 +38,7 @@ describe('bridge with a replayed USB HID capture (Back-UPS ES 850G2)', { timeout
         UPS2MQTT_SOURCE: `hid-replay://${CAPTURE}`,
         UPS2MQTT_UPS_ID: 'es850',
         UPS2MQTT_MQTT_URL: url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_LOG_FORMAT: 'json',
         UPS2MQTT_HTTP_ENABLED: 'false',
       },

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/demo/broker.ts';
 import type { HealthReport } from '../../src/http/health.ts';
 import type { StatusJson } from '../../src/http/status-json.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { pollUntil } from '../helpers/ports.ts';
 
 const logger = pino({ level: 'silent' });
@@ -34,6 +35,7 @@ describe('HTTP endpoint on a running bridge', () => {
         UPS2MQTT_SOURCE: 'sim://?speed=10&serial=SIMHTTP0001',
         UPS2MQTT_UPS_ID: 'office',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_MQTT_PROTOCOL_VERSION: '4', // aedes speaks MQTT 3.1.1 only
         UPS2MQTT_MQTT_RECONNECT_PERIOD: '0.2',
         UPS2MQTT_HTTP_PORT: '0',

@@ -25,6 +25,7 @@ import { startBridge } from '../../src/cli/run.ts';
 import { statusServerOf } from '../../src/cli/status-server.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/demo/broker.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { pollUntil } from '../helpers/ports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -107,6 +108,7 @@ describe('status page in Chromium', { skip }, () => {
           },
         ]),
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_MQTT_PROTOCOL_VERSION: '4', // aedes speaks MQTT 3.1.1 only
         UPS2MQTT_HTTP_PORT: '0',
       },

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type ApcupsdHandle, nisRequest, nisStatus, startApcupsd } from '../helpers/apcupsd.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { encodeNisFrame } from '../helpers/fake-nis-master.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
@@ -147,6 +148,7 @@ describe('NIS server with real clients', { timeout: 180_000 }, () => {
         UPS2MQTT_SOURCE: 'sim://?serial=SIMNIS1&load_drift=0',
         UPS2MQTT_UPS_ID: 'sim',
         UPS2MQTT_MQTT_URL: broker.url,
+        UPS2MQTT_DATA_DIR: freshDataDir(),
         UPS2MQTT_POLL_INTERVAL: '0.5',
         UPS2MQTT_LOG_FORMAT: 'json',
         UPS2MQTT_HTTP_PORT: String(httpPort),
@@ -386,6 +388,7 @@ describe('NIS server with real clients', { timeout: 180_000 }, () => {
             HOME: process.env.HOME,
             UPS2MQTT_SOURCE: 'sim://',
             UPS2MQTT_MQTT_URL: broker.url,
+            UPS2MQTT_DATA_DIR: freshDataDir(),
             UPS2MQTT_LOG_FORMAT: 'json',
             UPS2MQTT_HTTP_ENABLED: 'false',
             UPS2MQTT_NIS_SERVER_ENABLED: 'true',
