@@ -280,11 +280,14 @@ describe('NIS server with real clients', { timeout: 180_000 }, () => {
         what: 'slave back ONLINE',
       },
     );
-    const calls = await apc.apccontrolCalls();
-    assert.ok(
-      calls.some((c) => c.startsWith('mainsback')),
-      calls.join('\n'),
+    // apcupsd calls `offbattery` first and `mainsback` a moment later: wait for it.
+    await pollUntil(
+      async () =>
+        (await apc.apccontrolCalls()).some((c) => c.startsWith('mainsback')) ? true : undefined,
+      10_000,
+      { intervalMs: 200, what: 'apccontrol mainsback' },
     );
+    const calls = await apc.apccontrolCalls();
     assert.ok(!calls.some((c) => /^(doshutdown|killpower)/.test(c)), 'the slave never shut down');
     // The events command serves the bridge's own power events in apcupsd's format.
     const events = await nisRequest(nisPort, 'events');
