@@ -123,6 +123,15 @@ export class BridgeApp {
     return this.deps.commands.execute(target, { name, origin: 'local' });
   }
 
+  /**
+   * The command router's view of one UPS by id (the NUT server's INSTCMD goes through it);
+   * undefined until the UPS's id is known or for an unknown id.
+   */
+  commandTarget(upsId: string): CommandTarget | undefined {
+    const unit = this.units.find((u) => u.bridge.id === upsId);
+    return unit && this.targetOf(unit.bridge, unit.source);
+  }
+
   /** Lists a running protocol server (NIS, NUT) for /metrics. */
   addServer(server: ProtocolServerInfo): void {
     this.protocolServers.push(server);

@@ -10,8 +10,10 @@ import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
 import { OutageExtension } from '../policy/outages.ts';
+import type { NutServer } from '../servers/nut/server.ts';
 import { createSource } from '../sources/index.ts';
 import { attachNisServers } from './nis-servers.ts';
+import { attachNutServer } from './nut-server.ts';
 import { attachStatusServer } from './status-server.ts';
 import { packageInfo } from './version.ts';
 
@@ -107,10 +109,17 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     logger: logger.child({ module: 'http' }),
     version: pkg.version,
   });
+  // The upsd-compatible NUT server (nut_server.*); app.stop() stops it too.
+  let nutServer: NutServer | undefined;
   try {
     await attachNisServers(app, config, {
       clock,
       logger: logger.child({ module: 'nis-server' }),
+      version: pkg.version,
+    });
+    nutServer = await attachNutServer(app, config, {
+      commands,
+      logger: logger.child({ module: 'nut-server' }),
       version: pkg.version,
     });
   } catch (err) {
@@ -125,6 +134,9 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     },
     'ups2mqtt started',
   );
+  // Hand-over point for the power policy: `nutServer` (also nutServerOf(app)) is its
+  // ForcedShutdownNotifier (setForcedShutdown, secondaryLogins); undefined when disabled.
+  void nutServer;
   return app;
 }
 

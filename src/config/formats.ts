@@ -196,3 +196,55 @@ convict.addFormat({
     if (problems.length > 0) throw new Error(problems.join('; '));
   },
 });
+
+/** One NUT user of `nut_server.users` (config file only; upsd.users semantics). */
+export interface NutUserEntry {
+  name: string;
+  password: string;
+  /** Instant commands the user may run through INSTCMD; `all` for every one. */
+  instcmds?: string[];
+  /** upsmon role: `primary` may also raise FSD; `secondary` only logs in. */
+  upsmon?: 'primary' | 'secondary';
+}
+
+const NUT_WORD = /^[!-~]+$/;
+
+convict.addFormat({
+  name: 'nut-users',
+  validate(value: unknown) {
+    if (!Array.isArray(value))
+      throw new Error('must be a list of { name, password, instcmds, upsmon }');
+    const problems: string[] = [];
+    const names = new Set<string>();
+    value.forEach((item: unknown, i: number) => {
+      if (typeof item !== 'object' || item === null) {
+        problems.push(`[${i}] must be an object`);
+        return;
+      }
+      const entry = item as Record<string, unknown>;
+      for (const key of Object.keys(entry)) {
+        if (!['name', 'password', 'instcmds', 'upsmon'].includes(key))
+          problems.push(`[${i}].${key} is not a known key`);
+      }
+      if (typeof entry.name !== 'string' || !NUT_WORD.test(entry.name)) {
+        problems.push(`[${i}].name must be a non-empty word without spaces`);
+      } else if (names.has(entry.name)) {
+        problems.push(`[${i}].name "${entry.name}" is used twice`);
+      } else {
+        names.add(entry.name);
+      }
+      // Never echo the password itself: problems are logged.
+      if (typeof entry.password !== 'string' || entry.password === '')
+        problems.push(`[${i}].password is required`);
+      if (
+        entry.instcmds !== undefined &&
+        (!Array.isArray(entry.instcmds) ||
+          entry.instcmds.some((c) => typeof c !== 'string' || !NUT_WORD.test(c)))
+      )
+        problems.push(`[${i}].instcmds must be a list of command names (or ["all"])`);
+      if (entry.upsmon !== undefined && entry.upsmon !== 'primary' && entry.upsmon !== 'secondary')
+        problems.push(`[${i}].upsmon must be primary or secondary`);
+    });
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  },
+});

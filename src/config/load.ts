@@ -3,7 +3,7 @@ import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
 import { maskUri, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
-import { type ConfigSchema, schemaDefinition, type UpsEntry } from './schema.ts';
+import { type ConfigSchema, type NutUserEntry, schemaDefinition, type UpsEntry } from './schema.ts';
 
 /** One configuration problem, worded for the person who has to fix it. */
 export interface ConfigProblem {
@@ -51,6 +51,17 @@ export interface AppConfig {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
   http: { enabled: boolean; host: string; port: number };
+  nutServer: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    users: {
+      name: string;
+      password: string;
+      instcmds: string[];
+      upsmon?: 'primary' | 'secondary';
+    }[];
+  };
 }
 
 export type LoadResult =
@@ -212,6 +223,17 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       shutdownDelayS: Math.round(props.commands.shutdown_delay),
     },
     http: { enabled: props.http.enabled, host: props.http.host, port: props.http.port },
+    nutServer: {
+      enabled: props.nut_server.enabled,
+      host: props.nut_server.host,
+      port: props.nut_server.port,
+      users: props.nut_server.users.map((u) => ({
+        name: u.name,
+        password: u.password,
+        instcmds: u.instcmds ?? [],
+        ...(u.upsmon ? { upsmon: u.upsmon } : {}),
+      })),
+    },
   };
   return { ok: true, config, effective: maskedEffective(props) };
 }
@@ -245,6 +267,7 @@ interface RawConfig {
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; arm_window: number; rate_limit: number; shutdown_delay: number };
   http: { enabled: boolean; host: string; port: number };
+  nut_server: { enabled: boolean; host: string; port: number; users: NutUserEntry[] };
 }
 
 function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] {
@@ -332,6 +355,8 @@ function maskedEffective(props: RawConfig): Record<string, unknown> {
   const copy = structuredClone(props) as unknown as Record<string, unknown>;
   const mqtt = copy.mqtt as Record<string, unknown>;
   if (mqtt.password !== '') mqtt.password = '***';
+  const nut = copy.nut_server as { users: Record<string, unknown>[] };
+  nut.users = nut.users.map((u) => ({ ...u, password: '***' }));
   // A password can also ride in the broker URL (mqtt://user:secret@host).
   mqtt.url = maskUri(props.mqtt.url);
   copy.source = maskUri(props.source);

@@ -1,7 +1,12 @@
 import './formats.ts';
-import type { UpsEntry } from './formats.ts';
+import type { NutUserEntry, UpsEntry } from './formats.ts';
 
-export { DESTRUCTIVE_COMMAND_NAMES, ID_PATTERN, type UpsEntry } from './formats.ts';
+export {
+  DESTRUCTIVE_COMMAND_NAMES,
+  ID_PATTERN,
+  type NutUserEntry,
+  type UpsEntry,
+} from './formats.ts';
 
 /**
  * The configuration schema: the single source of truth for keys, docs, defaults, env names
@@ -258,6 +263,36 @@ export const schemaDefinition = {
       default: 60,
       env: 'UPS2MQTT_COMMANDS_SHUTDOWN_DELAY',
       arg: 'commands-shutdown-delay',
+    },
+  },
+  nut_server: {
+    enabled: {
+      doc: "Serve every UPS to NUT clients (upsc, upsmon, Home Assistant's NUT integration) as NUT's upsd does, under its ups id. See docs/security.md.",
+      format: Boolean,
+      default: false,
+      env: 'UPS2MQTT_NUT_SERVER_ENABLED',
+      arg: 'nut-server-enabled',
+    },
+    host: {
+      doc: 'Address the NUT server binds to. Loopback by default: NUT sends passwords in clear text; another address logs a warning.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'UPS2MQTT_NUT_SERVER_HOST',
+      arg: 'nut-server-host',
+    },
+    port: {
+      doc: "Port of the NUT server (3493 is NUT's; 0 picks a free port).",
+      format: 'port',
+      default: 3493,
+      env: 'UPS2MQTT_NUT_SERVER_PORT',
+      arg: 'nut-server-port',
+    },
+    users: {
+      doc: 'NUT users, as in upsd.users (config file only): a list of { name, password, instcmds: [command names] or ["all"], upsmon: primary | secondary }. Passwords are masked in logs.',
+      format: 'nut-users',
+      default: [] as NutUserEntry[],
+      // convict then leaves the value (passwords) out of its error messages.
+      sensitive: true,
     },
   },
   http: {
