@@ -3,12 +3,20 @@
  * ups id, INSTCMD through the bridge's command router, counters on /metrics, and stopped
  * first when the bridge stops (docs/security.md, "NUT server").
  */
-import type { BridgeApp } from '../bridge/app.ts';
-import type { CommandRouter } from '../commands/router.ts';
+import type { CommandTarget } from '../commands/router.ts';
 import type { AppConfig } from '../config/load.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { NutServer } from '../servers/nut/server.ts';
+import type { ProtocolServerInfo, UpsFeed } from '../core/ports.ts';
+import { type NutCommandRouter, NutServer } from '../servers/nut/server.ts';
+
+/** A started bridge as the NUT server needs it (BridgeApp). */
+export interface NutServedBridge {
+  readonly bridges: readonly UpsFeed[];
+  commandTarget(upsId: string): CommandTarget | undefined;
+  onStop(fn: () => Promise<void>): void;
+  addServer(server: ProtocolServerInfo): void;
+}
 
 const servers = new WeakMap<object, NutServer>();
 
@@ -18,9 +26,9 @@ const servers = new WeakMap<object, NutServer>();
  * upsmon clients that rely on it must not be left blind by a bridge that looks healthy.
  */
 export async function attachNutServer(
-  app: BridgeApp,
+  app: NutServedBridge,
   config: AppConfig,
-  deps: { commands: CommandRouter; logger: Logger; version: string },
+  deps: { commands: NutCommandRouter; logger: Logger; version: string },
 ): Promise<NutServer | undefined> {
   const c = config.nutServer;
   if (!c.enabled) return undefined;
