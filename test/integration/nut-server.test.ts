@@ -17,6 +17,7 @@ import type { Logger } from '../../src/core/log.ts';
 import type { UpsFeed } from '../../src/core/ports.ts';
 import type { UpsState } from '../../src/core/state.ts';
 import { NutServer } from '../../src/servers/nut/server.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { freePort, pollUntil } from '../helpers/ports.ts';
@@ -176,7 +177,7 @@ describe('NUT server with NUT clients, bridge on sim:// and a real broker', {
       process.execPath,
       ['--import', 'tsx', MAIN, '-c', join(dir, 'config.json')],
       {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, UPS2MQTT_DATA_DIR: freshDataDir() },
       },
     );
     await rec.waitFor((m) => m.topic === `${B}/availability` && m.text === 'online', 20_000);
