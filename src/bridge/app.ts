@@ -184,6 +184,11 @@ export class BridgeApp {
         await gateway.subscribe(ha.statusTopic, (msg) => {
           if (msg.payload.toString('utf8') === 'online') this.scheduleBirthAnnounce();
         });
+        // A device deleted in Home Assistant stays deleted until restart (the announcer
+        // decides); the retained configs this brings back on subscribe are not empty.
+        await gateway.subscribe(discoveryFilter(ha.discoveryPrefix), (msg) => {
+          announcer.noteDiscoveryMessage(msg.topic, msg.payload);
+        });
       }
     }
     announcer.reset();

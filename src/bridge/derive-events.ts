@@ -36,7 +36,7 @@ export function deriveEvents(prev: UpsState | undefined, next: UpsState): UpsEve
     (prev.self_test_result !== next.self_test_result && isFinalResult(next))
   ) {
     if (!out.some((e) => e.event_type === 'self_test_completed')) {
-      const result = next.self_test_result ?? 'unknown';
+      const result = next.self_test_result ?? 'no result reported';
       push('self_test_completed', `Self-test completed: ${result}`);
     }
   }

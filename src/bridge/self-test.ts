@@ -1,3 +1,4 @@
+import type { UpsSource } from '../core/source.ts';
 import type { SelfTestState, UpsState } from '../core/state.ts';
 
 /** What the bridge remembers about self-tests between readings. */
@@ -62,4 +63,30 @@ export function trackSelfTest(prev: SelfTestTrack | undefined, s: UpsState): Sel
     state: prev.state,
     ...(prev.finishedAt ? { finishedAt: prev.finishedAt } : {}),
   };
+}
+
+/**
+ * Adds `self_test_state` (and `self_test_finished_at`) to a state about to be published,
+ * where the UPS can test or reports test results; returns the track to keep for the next
+ * reading (unchanged when nothing applies). Shared by the bridge and `ups2mqtt status`, so
+ * a one-shot reading carries exactly what the first state message would.
+ */
+export function applySelfTest(
+  prev: SelfTestTrack | undefined,
+  state: UpsState,
+  canTest: boolean,
+): SelfTestTrack | undefined {
+  if (!canTest && state.self_test_result === undefined && state.test_in_progress === undefined) {
+    return prev;
+  }
+  if (state.comm_lost === true) return prev;
+  const next = trackSelfTest(prev, state);
+  state.self_test_state = next.state;
+  if (next.finishedAt) state.self_test_finished_at = next.finishedAt;
+  return next;
+}
+
+/** Whether the source offers a battery self-test command. */
+export function canSelfTest(source: Pick<UpsSource, 'capabilities'>): boolean {
+  return source.capabilities().commands.some((c) => c.startsWith('test.battery.'));
 }

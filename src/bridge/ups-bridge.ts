@@ -17,7 +17,7 @@ import { deriveEvents } from './derive-events.ts';
 import { derivedUpsId, identityFor } from './identity.ts';
 import { UpsOutbox } from './outbox.ts';
 import { PollScheduler } from './scheduler.ts';
-import { type SelfTestTrack, trackSelfTest } from './self-test.ts';
+import { applySelfTest, canSelfTest, type SelfTestTrack } from './self-test.ts';
 import { buildState, reducedState } from './state.ts';
 
 export interface UpsBridgeOptions {
@@ -398,15 +398,7 @@ export class UpsBridge {
 
   /** Adds the self-test lifecycle where the UPS can test or reports test results. */
   private applySelfTest(state: UpsState): void {
-    const canTest = this.deps.source
-      .capabilities()
-      .commands.some((c) => c.startsWith('test.battery.'));
-    if (!canTest && state.self_test_result === undefined && state.test_in_progress === undefined)
-      return;
-    if (state.comm_lost === true) return;
-    this.selfTest = trackSelfTest(this.selfTest, state);
-    state.self_test_state = this.selfTest.state;
-    if (this.selfTest.finishedAt) state.self_test_finished_at = this.selfTest.finishedAt;
+    this.selfTest = applySelfTest(this.selfTest, state, canSelfTest(this.deps.source));
   }
 
   /** Fixes the UPS id from the first reading when none is configured. */

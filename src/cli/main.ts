@@ -2,12 +2,13 @@
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
+import { renderCapturePlan } from '../sources/hid/capture-plan.ts';
 import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
-import { readOnce, renderHuman } from './status.ts';
+import { readOnce, renderHuman, replayPlan } from './status.ts';
 import { packageInfo } from './version.ts';
 
 /**
@@ -122,6 +123,13 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
     isTty: process.stderr.isTTY === true,
   });
   try {
+    const plan = await replayPlan(ups.spec);
+    if (plan) {
+      process.stdout.write(
+        args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderCapturePlan(plan),
+      );
+      return 0;
+    }
     const state = await readOnce(ups.spec, { logger, clock: systemClock, nis: result.config.nis });
     process.stdout.write(args.json ? `${JSON.stringify(state, null, 2)}\n` : renderHuman(state));
     return 0;

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
+import { statusPageUrl } from '../http/status-url.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
@@ -50,6 +51,7 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
       discoveryPrefix: config.homeassistant.discoveryPrefix,
       baseTopic: config.mqtt.baseTopic,
       origin: { name: pkg.name, swVersion: pkg.version, supportUrl: pkg.homepage },
+      configurationUrl: statusPageUrl(config.http),
     },
     gateway,
     logger.child({ module: 'homeassistant' }),

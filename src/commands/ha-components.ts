@@ -29,6 +29,17 @@ const LABELS: Record<string, { name: string; icon: string }> = {
   [ARM_COMMAND]: { name: 'Arm shutdown commands', icon: 'mdi:shield-alert' },
 };
 
+/**
+ * Button device classes (HA's button platform knows `identify`, `restart` and `update`):
+ * the commands that restart the load are `restart`, and the front-panel test, which lights
+ * and beeps the unit so it can be found in a rack, is `identify`.
+ */
+const BUTTON_CLASSES: Readonly<Record<string, 'identify' | 'restart'>> = {
+  'shutdown.reboot': 'restart',
+  'shutdown.reboot.graceful': 'restart',
+  'test.panel.start': 'identify',
+};
+
 /** Stable `cmps` key of a command's button. */
 export function commandComponentKey(name: string): string {
   return `cmd_${name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;
@@ -70,7 +81,10 @@ export function commandComponents(input: CommandComponentsInput): Record<string,
       cmd_t: topics.command(input.upsId, name),
       ic: label.icon,
       ret: false,
+      qos: 1,
     };
+    const deviceClass = BUTTON_CLASSES[name];
+    if (deviceClass !== undefined) c.dev_cla = deviceClass;
     if (dangerous) {
       c.ent_cat = 'config';
       c.en = false;
@@ -83,8 +97,9 @@ export function commandComponents(input: CommandComponentsInput): Record<string,
     out.shutdown_delay = {
       p: 'number',
       uniq_id: `${input.identifier}_shutdown_delay`,
-      def_ent_id: `number.${entityBase}_shutdown_delay`,
-      name: 'Shutdown delay',
+      def_ent_id: `number.${entityBase}_shutdown_command_delay`,
+      // Not "Shutdown delay": that is the sensor with the delay the UPS itself reports.
+      name: 'Shutdown command delay',
       cmd_t: topics.shutdownDelaySet(input.upsId),
       stat_t: topics.shutdownDelay(input.upsId),
       dev_cla: 'duration',
@@ -96,6 +111,7 @@ export function commandComponents(input: CommandComponentsInput): Record<string,
       ent_cat: 'config',
       ic: 'mdi:timer-cog',
       ret: false,
+      qos: 1,
     };
   }
   return out;

@@ -63,10 +63,12 @@ export const APCUPSD_SENSE_TEXT: Readonly<Record<Sensitivity, string>> = {
   low: 'Low',
   medium: 'Medium',
   high: 'High',
-  unknown: 'Unknown',
 };
 
-/** SELFTEST codes → result. `??` is apcupsd's own "unknown". */
+/**
+ * SELFTEST codes → result. `??` (apcupsd does not know) is not here: it is no value, never a
+ * result (docs/protocols/nis.md#status-fields).
+ */
 export const APCUPSD_SELF_TEST: Readonly<Record<string, SelfTestResult>> = {
   NO: 'none',
   OK: 'passed',
@@ -74,7 +76,6 @@ export const APCUPSD_SELF_TEST: Readonly<Record<string, SelfTestResult>> = {
   NG: 'failed_load',
   WN: 'warning',
   IP: 'in_progress',
-  '??': 'unknown',
 };
 
 /**
@@ -89,6 +90,7 @@ export const APCUPSD_SELF_TEST_CODE: Readonly<Record<SelfTestResult, string | un
   failed: 'NG',
   warning: 'WN',
   in_progress: 'IP',
-  unknown: '??',
+  // A code outside apcupsd's list: the raw code is printed instead (src/servers/nis/format.ts).
+  other: '??',
   aborted: undefined,
 };

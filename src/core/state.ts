@@ -17,7 +17,9 @@ export const UPS_STATUSES = [
   'output_off',
   'comm_lost',
   'shutting_down',
-  'unknown',
+  // No flag the source reported names a known condition; the raw words are in status_text.
+  // Deliberately not `unknown`: that is Home Assistant's own word for "no value".
+  'other',
 ] as const;
 export type UpsStatus = (typeof UPS_STATUSES)[number];
 
@@ -31,7 +33,9 @@ export const SELF_TEST_RESULTS = [
   'failed',
   'in_progress',
   'aborted',
-  'unknown',
+  // The source reported a code outside this list; the raw code is in self_test_code. A
+  // source that says it does not know (apcupsd's `??`) gives no value at all.
+  'other',
 ] as const;
 export type SelfTestResult = (typeof SELF_TEST_RESULTS)[number];
 
@@ -40,7 +44,11 @@ export const SELF_TEST_STATES = ['idle', 'running', 'passed', 'failed', 'aborted
 export type SelfTestState = (typeof SELF_TEST_STATES)[number];
 
 /** Closed set for `sensitivity`. */
-export const SENSITIVITIES = ['low', 'medium', 'high', 'auto', 'unknown'] as const;
+/**
+ * Closed set for `sensitivity`. There is no "unknown" member: a setting the source cannot
+ * read or that no word here describes is left out, so Home Assistant shows its own unknown.
+ */
+export const SENSITIVITIES = ['low', 'medium', 'high', 'auto'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
 /** Boolean condition flags. `status` is derived from these (see deriveStatus). */
@@ -103,7 +111,10 @@ export interface UpsSettings {
   wake_delay_s?: number;
   low_battery_warning_s?: number;
   restart_charge_pct?: number;
-  /** apcupsd's own shutdown thresholds (MBATTCHG, MINTIMEL, MAXTIME). */
+  /**
+   * apcupsd's own shutdown thresholds (MBATTCHG, MINTIMEL, MAXTIME). A threshold apcupsd has
+   * disabled (`-1`) is absent, never a negative value.
+   */
   shutdown_charge_pct?: number;
   shutdown_runtime_s?: number;
   max_time_on_battery_s?: number;
@@ -115,6 +126,8 @@ export interface UpsSettings {
 /** Identity and daemon/diagnostic strings. */
 export interface UpsIdentity {
   model?: string;
+  /** apcupsd's APCMODEL: a short model code (`BR1500G`, or a 3-letter Smart code). */
+  apc_model?: string;
   serial_number?: string;
   firmware?: string;
   manufacturer?: string;
@@ -147,7 +160,7 @@ export interface UpsIdentity {
 export interface UpsTimes {
   last_transfer_reason?: string;
   self_test_result?: SelfTestResult;
-  /** The source's raw self-test code, kept when it maps to `unknown`. */
+  /** The source's raw self-test code, kept when it maps to `other`. */
   self_test_code?: string;
   last_self_test_at?: string;
   last_on_battery_at?: string;
@@ -198,7 +211,7 @@ export function deriveStatus(f: UpsFlags): UpsStatus {
   if (f.calibrating) return 'calibrating';
   if (f.output_off) return 'output_off';
   if (f.online) return 'online';
-  return 'unknown';
+  return 'other';
 }
 
 /** Serials that UPSes and daemons report when they have none (HA core PR #130852). */

@@ -2,12 +2,22 @@ import type { Logger } from '../core/log.ts';
 import type { DiscoveryPublisher, Publisher, UpsIdentityInfo } from '../core/ports.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import { discoveryTopic, discoveryUpsId, Topics } from '../mqtt/topics.ts';
-import { buildDeviceDiscovery, type ComponentConfig, stableStringify } from './discovery.ts';
+import {
+  buildDeviceDiscovery,
+  type ComponentConfig,
+  type DiscoveryInput,
+  stableStringify,
+} from './discovery.ts';
 
 export interface AnnouncerOptions {
   discoveryPrefix: string;
   baseTopic: string;
   origin: { name: string; swVersion: string; supportUrl: string };
+  /**
+   * The status page as Home Assistant can reach it (see statusPageUrl in src/http/server.ts),
+   * or undefined when it cannot: then the device gets no "Visit" link.
+   */
+  configurationUrl?: string | undefined;
 }
 
 /** A retained discovery config found on the broker that this bridge published earlier. */
@@ -30,6 +40,10 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
   private readonly published = new Map<string, string>();
   private previous = new Map<string, RetainedDevice>();
   private readonly loggedSkips = new Set<string>();
+  /** UPSes whose discovery this process has published (never cleared). */
+  private readonly announced = new Set<string>();
+  /** UPSes the user deleted in Home Assistant; not re-announced until the bridge restarts. */
+  private readonly deletedByUser = new Set<string>();
   private extra: ExtraComponents = () => ({});
   private readonly topics: Topics;
 
@@ -61,6 +75,7 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     state: UpsState,
     keys: ReadonlySet<UpsStateKey>,
   ): Promise<void> {
+    if (this.deletedByUser.has(ups.upsId)) return;
     const extra = this.extra(ups.upsId);
     const base = {
       upsId: ups.upsId,
@@ -68,7 +83,7 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
       baseTopic: this.opts.baseTopic,
       state,
       stickyFields: [...keys],
-      device: deviceBlock(ups, state),
+      device: deviceBlock(ups, state, this.opts.configurationUrl),
       origin: this.opts.origin,
       extraComponents: extra,
     };
@@ -104,7 +119,37 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
     const text = stableStringify(msg.payload);
     if (this.published.get(ups.upsId) === text) return;
     this.published.set(ups.upsId, text);
+    this.announced.add(ups.upsId);
     await this.publisher.publish(msg.topic, text, { retain: true, qos: 1 });
+  }
+
+  /**
+   * Watches the discovery topics live. Home Assistant deletes an MQTT device by publishing an
+   * empty retained payload on its discovery topic; when that happens to a UPS this process
+   * announced, the deletion is honoured: no discovery for that UPS (not on reconnect, not on
+   * Home Assistant's birth) until ups2mqtt restarts. State and availability go on being
+   * published for other consumers. Returns the UPS id when a deletion was noticed.
+   * Policy and how to remove a UPS for good: docs/mqtt.md#deleting-a-device-in-home-assistant.
+   */
+  noteDiscoveryMessage(topic: string, payload: Buffer): string | undefined {
+    if (payload.length !== 0) return undefined;
+    const upsId = discoveryUpsId(this.opts.discoveryPrefix, topic);
+    if (upsId === undefined || !this.announced.has(upsId) || this.deletedByUser.has(upsId)) {
+      return undefined;
+    }
+    this.deletedByUser.add(upsId);
+    this.published.delete(upsId);
+    this.logger.info(
+      { ups: upsId },
+      'the device was deleted in Home Assistant: not re-creating it until ups2mqtt restarts ' +
+        '(remove the UPS from the configuration to keep it away for good)',
+    );
+    return upsId;
+  }
+
+  /** True when the user deleted this UPS's device in Home Assistant during this run. */
+  isDeletedByUser(upsId: string): boolean {
+    return this.deletedByUser.has(upsId);
   }
 
   /**
@@ -161,18 +206,27 @@ export class DiscoveryAnnouncer implements DiscoveryPublisher {
   }
 }
 
-function deviceBlock(ups: UpsIdentityInfo, state: UpsState) {
-  const d: {
-    identifier: string;
-    name: string;
-    manufacturer?: string;
-    model?: string;
-    serialNumber?: string;
-    swVersion?: string;
-  } = { identifier: ups.deviceIdentifier, name: ups.name };
-  if (state.manufacturer) d.manufacturer = state.manufacturer;
-  if (state.model) d.model = state.model.trim();
-  if (state.serial_number) d.serialNumber = state.serial_number.trim();
-  if (state.firmware) d.swVersion = state.firmware.trim();
+/**
+ * The device block, filled like Home Assistant's core apcupsd integration fills its own
+ * (docs/homeassistant.md#device-block): the UPS firmware is the hardware version, the
+ * monitoring daemon's version the software version, APCMODEL the model id.
+ */
+function deviceBlock(
+  ups: UpsIdentityInfo,
+  state: UpsState,
+  configurationUrl: string | undefined,
+): DiscoveryInput['device'] {
+  const d: DiscoveryInput['device'] = { identifier: ups.deviceIdentifier, name: ups.name };
+  const text = (v: string | undefined): string | undefined => v?.trim() || undefined;
+  const set = <K extends keyof DiscoveryInput['device']>(k: K, v: string | undefined) => {
+    if (v !== undefined) d[k] = v as DiscoveryInput['device'][K];
+  };
+  set('manufacturer', text(state.manufacturer));
+  set('model', text(state.model));
+  set('modelId', text(state.apc_model));
+  set('serialNumber', text(state.serial_number));
+  set('hwVersion', text(state.firmware));
+  set('swVersion', text(state.daemon_version));
+  set('configurationUrl', configurationUrl);
   return d;
 }

@@ -41,6 +41,10 @@ export interface DiscoveryInput {
     serialNumber?: string;
     swVersion?: string;
     hwVersion?: string;
+    /** Short model code (APCMODEL), shown by HA next to the model name. */
+    modelId?: string;
+    /** The bridge's status page, when Home Assistant can reach it. */
+    configurationUrl?: string;
     viaDevice?: string;
   };
   origin: { name: string; swVersion: string; supportUrl: string };
@@ -102,7 +106,6 @@ export function buildDeviceDiscovery(input: DiscoveryInput): DiscoveryMessage {
     avty: [{ t: topics.bridgeState() }, { t: topics.availability(input.upsId) }],
     avty_mode: 'all',
     stat_t: topics.state(input.upsId),
-    qos: 1,
     cmps,
   };
   return {
@@ -124,6 +127,9 @@ function entityComponent(def: EntityDef, ctx: BuildContext): ComponentConfig {
     uniq_id: `${ctx.uidPrefix}_${def.key}`,
     def_ent_id: entityId(def.platform, def.name ?? def.field, ctx),
     val_tpl: def.platform === 'binary_sensor' ? flagTemplate(def.field) : valueTemplate(def.field),
+    // On every component, not once at the root: Home Assistant copies a root `qos` into the
+    // components only since 2026.5 (docs/homeassistant.md#version-floor).
+    qos: 1,
   };
   // A null name in the table means "use the device-class name", which HA does only when
   // `name` is absent; an explicit `"name": null` would mean "use the device name" (§1.8).
@@ -157,6 +163,7 @@ function eventComponent(eventTopic: string, ctx: BuildContext): ComponentConfig 
     name: 'Event',
     stat_t: eventTopic,
     evt_typ: [...EVENT_TYPES],
+    qos: 1,
     avty: ctx.bridgeOnly.map((a) => ({ ...a })),
     avty_mode: 'all',
   };
@@ -178,6 +185,8 @@ function deviceBlock(d: DiscoveryInput['device']): DeviceBlock {
   if (d.serialNumber !== undefined) dev.sn = d.serialNumber;
   if (d.swVersion !== undefined) dev.sw = d.swVersion;
   if (d.hwVersion !== undefined) dev.hw = d.hwVersion;
+  if (d.modelId !== undefined) dev.mdl_id = d.modelId;
+  if (d.configurationUrl !== undefined) dev.cu = d.configurationUrl;
   if (d.viaDevice !== undefined) dev.via_device = d.viaDevice;
   return dev;
 }

@@ -72,6 +72,8 @@ const SENSORS = [
   { key: 'alarmdel', field: 'alarm_mode', platform: 'sensor', name: 'Alarm delay', category: D },
   { key: 'stesti', field: 'self_test_interval', platform: 'sensor', name: 'Self test interval', category: D },
   { key: 'model', field: 'model', platform: 'sensor', name: 'Model', category: D, enabled: false },
+  // Core names it "Model" too; names must be unique per device, so this one says what it is.
+  { key: 'apcmodel', field: 'apc_model', platform: 'sensor', name: 'Model code', category: D, enabled: false },
   { key: 'serialno', field: 'serial_number', platform: 'sensor', name: 'Serial number', category: D, enabled: false },
   { key: 'firmware', field: 'firmware', platform: 'sensor', name: 'Firmware version', category: D, enabled: false },
   { key: 'upsname', field: 'ups_name', platform: 'sensor', name: 'Name', category: D, enabled: false },
@@ -107,7 +109,9 @@ const SENSORS = [
   // Core's key is "end apc"; a space is not allowed in unique ids (§8), hence the underscore.
   { key: 'end_apc', field: 'reported_at', platform: 'sensor', name: 'Date and time', device_class: 'timestamp', category: D, enabled: false },
   { key: 'data_age', field: 'data_age_s', platform: 'sensor', name: 'Data age', device_class: 'duration', unit: 's', category: D },
-  { key: 'last_update', field: 'updated_at', platform: 'sensor', name: 'Last update', device_class: 'timestamp', category: D },
+  // Changes on every poll: enabled it would write one recorder row per poll per UPS into the
+  // user's database, so it is off by default like core's date sensors.
+  { key: 'last_update', field: 'updated_at', platform: 'sensor', name: 'Last update', device_class: 'timestamp', category: D, enabled: false },
   // Bridge-owned (src/policy/outages.ts, energy.ts). The count never drops (persisted), so
   // total_increasing; the last outage's figures are single values, not a sampled series,
   // hence no state class. The end time is start + duration: disabled by default.

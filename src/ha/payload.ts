@@ -73,6 +73,10 @@ export interface DeviceBlock {
   sn?: string;
   sw?: string;
   hw?: string;
+  /** `model_id` (HA ≥ 2024.9). */
+  mdl_id?: string;
+  /** `configuration_url`: HA links "Visit" on the device page to it. */
+  cu?: string;
   via_device?: string;
 }
 
@@ -90,6 +94,5 @@ export interface DeviceDiscoveryPayload {
   avty: AvailabilityItem[];
   avty_mode: 'all';
   stat_t: string;
-  qos: 1;
   cmps: Record<string, ComponentConfig>;
 }

@@ -114,6 +114,22 @@ const SHARED_ROOT_KEYS = [...ROOT_KEYS].filter(
   (k) => k !== 'device' && k !== 'origin' && k !== 'components',
 );
 
+/**
+ * Home Assistant 2024.11, the first release with device-based discovery, is stricter in what
+ * it inherits and looser in what it knows (docs/homeassistant.md#version-floor):
+ * - the root accepts `qos` and `encoding` but copies only the availability options and the
+ *   two topics into components (qos/encoding inheritance came with home-assistant/core
+ *   PR #170195, May 2026), so a component without its own `qos` subscribes at QoS 0;
+ * - `default_entity_id` does not exist yet (home-assistant/core PR #151775, 2025.10): the
+ *   platform schemas drop unknown keys, so it is ignored and entity ids come from the names;
+ * - `message_expiry_interval` is not a root key yet.
+ */
+const ROOT_KEYS_2024_11 = new Set([...ROOT_KEYS].filter((k) => k !== 'message_expiry_interval'));
+const SHARED_ROOT_KEYS_2024_11 = words(`
+  availability availability_mode availability_template availability_topic command_topic
+  payload_available payload_not_available state_topic
+`);
+
 const DEVICE_KEYS = words(`
   identifiers connections manufacturer model model_id name hw_version serial_number
   sw_version via_device suggested_area configuration_url
@@ -220,6 +236,13 @@ export interface ValidateOptions {
   publishedKeys?: readonly string[];
   /** Topics the bridge publishes retained (sensors on them must not use `expire_after`). */
   retainedTopics?: readonly string[];
+  /**
+   * Which Home Assistant's rules to apply: `current` (default, the reference's 2026 rules)
+   * or `2024.11`, the oldest release ups2mqtt supports (see ROOT_KEYS_2024_11).
+   */
+  haVersion?: 'current' | '2024.11';
+  /** Every entity's effective QoS (own, else inherited under haVersion's rules, else 0). */
+  expectQos?: 0 | 1 | 2;
 }
 
 /** Validates one discovery message; returns `[rule] path: message` strings, empty when valid. */
@@ -342,8 +365,10 @@ function parsePayload(ctx: Context, payload: unknown): Obj | undefined {
 
 function validateDeviceRoot(ctx: Context, raw: Obj): void {
   const root = expand(ctx, raw, ABBREVIATIONS, 'root');
+  const old = ctx.opts.haVersion === '2024.11';
+  const rootKeys = old ? ROOT_KEYS_2024_11 : ROOT_KEYS;
   for (const k of Object.keys(root)) {
-    if (!ROOT_KEYS.has(k) && k !== 'object_id') {
+    if (!rootKeys.has(k) && k !== 'object_id') {
       fail(ctx, 'root.unknown_key', 'root', `"${k}" is not allowed (strict root schema, §1.4)`);
     }
   }
@@ -361,7 +386,9 @@ function validateDeviceRoot(ctx: Context, raw: Obj): void {
       return;
     }
     const shared: Obj = {};
-    for (const k of SHARED_ROOT_KEYS) if (k in root) shared[k] = root[k];
+    for (const k of old ? SHARED_ROOT_KEYS_2024_11 : SHARED_ROOT_KEYS) {
+      if (k in root) shared[k] = root[k];
+    }
     for (const [key, c] of Object.entries(cmps)) validateComponent(ctx, key, c, shared, undefined);
   }
 }
@@ -476,6 +503,17 @@ function validateComponent(
   }
   const c: Obj = { ...own };
   for (const [k, v] of Object.entries(shared)) if (!(k in c)) c[k] = v;
+  // 2024.11 has no `default_entity_id`: its schema drops the key, so nothing checks it.
+  if (ctx.opts.haVersion === '2024.11') delete c.default_entity_id;
+  const expected = ctx.opts.expectQos;
+  if (expected !== undefined && (c.qos ?? 0) !== expected) {
+    fail(
+      ctx,
+      'qos.effective',
+      path,
+      `effective qos ${JSON.stringify(c.qos ?? 0)}, not ${expected}`,
+    );
+  }
 
   checkIdentity(ctx, c, platform, path);
   checkAvailability(ctx, c, path);

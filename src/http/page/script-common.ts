@@ -16,6 +16,7 @@ export const COMMON_JS = String.raw`  var POLL_MS = 2000;
     output_off: ['Output off', 'bad'],
     comm_lost: ['Communication lost', 'bad'],
     shutting_down: ['Shutting down', 'bad'],
+    other: ['Other (see status text)', ''],
     unknown: ['Unknown', '']
   };
   var model = { since: null, now: 0, windowMs: 3600000, resolutionMs: 1000, series: [], cards: new Map() };

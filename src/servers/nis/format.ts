@@ -184,7 +184,7 @@ function alarmText(mode: string | undefined): string | undefined {
 /** SELFTEST: the code for the result; a raw code the source kept when it was not known. */
 function selfTestCode(s: UpsState): string | undefined {
   if (s.self_test_result === undefined) return undefined;
-  if (s.self_test_result === 'unknown' && s.self_test_code !== undefined) {
+  if (s.self_test_result === 'other' && s.self_test_code !== undefined) {
     return text(s.self_test_code);
   }
   return APCUPSD_SELF_TEST_CODE[s.self_test_result];

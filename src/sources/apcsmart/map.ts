@@ -151,7 +151,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   X: (reply, data) => {
     const code = reply.trim();
     const result = SELF_TEST[code];
-    data.self_test_result = result ?? 'unknown';
+    data.self_test_result = result ?? 'other';
     if (result === undefined) data.self_test_code = code;
     return result !== undefined;
   },
@@ -198,7 +198,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   s: (reply, data) => {
     const v = SENSITIVITY[reply.trim().toUpperCase()];
-    data.sensitivity = v ?? 'unknown';
+    // An unrecognised letter is left out (and reported as unread), never a made-up word.
+    if (v !== undefined) data.sensitivity = v;
     return v !== undefined;
   },
   E: text('self_test_interval'),

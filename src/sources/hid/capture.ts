@@ -1,6 +1,6 @@
 /**
- * The capture file format shared by the fixtures (/work/shared/fixtures/hid, see its
- * PROVENANCE.md), `ups2mqtt hid dump` and the `hid-replay://` source: the report
+ * The capture file format shared by the fixtures (test/fixtures/hid, see
+ * test/fixtures/PROVENANCE.md), `ups2mqtt hid dump` and the `hid-replay://` source: the report
  * descriptor and report bytes of one UPS, as JSON (docs/hid.md "Capture format"). Parsing is
  * strict about what replay needs and keeps everything else as is.
  */
@@ -98,8 +98,14 @@ export function parseCapture(json: unknown, origin: string): HidCapture {
   }
   const inputs: string[] = [];
   for (const entry of Array.isArray(o.inputReports) ? o.inputReports : []) {
-    const hex = typeof entry === 'string' ? entry : (entry as { bytes?: unknown })?.bytes;
-    if (typeof hex !== 'string') bad(origin, 'inputReports entries must be hex text');
+    // Hex text, or an object with the hex in `bytes` (ours) or `reportBytes` (the shape other
+    // capture tools write, matching our decodedPaths entries); other keys (time …) are ignored.
+    const obj =
+      typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    const hex = typeof entry === 'string' ? entry : (obj.bytes ?? obj.reportBytes);
+    if (typeof hex !== 'string') {
+      bad(origin, 'inputReports entries must be hex text or objects with bytes/reportBytes');
+    }
     hexToBytes(hex);
     inputs.push(hex);
   }

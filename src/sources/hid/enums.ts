@@ -25,16 +25,19 @@ export function selfTestResult(code: number): SelfTestResult {
     case 5:
       return 'in_progress';
     default:
-      return 'unknown';
+      return 'other';
   }
 }
 
 /** `Test` value that means a test is running. */
 export const TEST_IN_PROGRESS = 5;
 
-/** APCSensitivity (FF86:61): 0 low · 1 medium · 2 high (NUT apc_sensitivity_info). */
-export function sensitivity(code: number): Sensitivity {
-  return code === 0 ? 'low' : code === 1 ? 'medium' : code === 2 ? 'high' : 'unknown';
+/**
+ * APCSensitivity (FF86:61): 0 low · 1 medium · 2 high (NUT apc_sensitivity_info); any other
+ * code is no value.
+ */
+export function sensitivity(code: number): Sensitivity | undefined {
+  return code === 0 ? 'low' : code === 1 ? 'medium' : code === 2 ? 'high' : undefined;
 }
 
 /** AudibleAlarmControl (84:5A): 1 disabled · 2 enabled · 3 muted (temporarily). */

@@ -158,7 +158,7 @@ function mapSettings(get: SignalLookup): UpsData {
     wake_delay_s: get('wakeDelay'),
     last_transfer_reason: cause === undefined ? undefined : lineFailCause(cause),
     self_test_result: testResult,
-    self_test_code: testResult === 'unknown' ? String(test) : undefined,
+    self_test_code: testResult === 'other' ? String(test) : undefined,
     manufacture_date: mfr === undefined ? undefined : hidDate(mfr),
     // The battery's own date first; APC's replace date is often a factory default (§2.4).
     battery_date:

@@ -61,6 +61,11 @@ export class ReplayDevice {
     this.features.set(bytes[0] ?? 0, new Uint8Array(bytes));
   }
 
+  /** False for a descriptor-only capture. */
+  get hasFeatures(): boolean {
+    return this.features.size > 0;
+  }
+
   getFeature(reportId: number): Uint8Array | undefined {
     return this.features.get(reportId);
   }
@@ -94,7 +99,10 @@ export class ReplayTransport implements HidTransport {
     this.device.readLengths.push(length);
     const bytes = this.device.getFeature(reportId);
     if (!bytes) {
-      throw new HidTransportError('no_report', `report 0x${reportId.toString(16)} not in capture`);
+      const why = this.device.hasFeatures
+        ? 'not in capture'
+        : 'not in capture (it holds a descriptor only; `ups2mqtt status` shows what it describes)';
+      throw new HidTransportError('no_report', `report 0x${reportId.toString(16)} ${why}`);
     }
     return new Uint8Array(bytes);
   }

@@ -52,6 +52,19 @@ const num =
     return true;
   };
 
+/**
+ * A shutdown threshold: apcupsd prints `-1` for one it has disabled (`MBATTCHG : -1 Percent`,
+ * `MINTIMEL : -1 Minutes`), which is no value rather than a negative charge or duration.
+ */
+const threshold =
+  (key: NumberKey, factor = 1): Handler =>
+  (value, data, scratch) => {
+    const n = parseNisNumber(value);
+    if (n === undefined) return false;
+    if (n < 0) return true;
+    return num(key, factor)(value, data, scratch);
+  };
+
 const time =
   (key: TextKey): Handler =>
   (value, data) => {
@@ -87,8 +100,11 @@ const FIELDS: Readonly<Record<string, Handler>> = {
     /^no connection to master$/i.test(value) || time('master_updated_at')(value, data, scratch),
   MODEL: text('model'),
   // ≤ 3.14.9: a 3-letter code on Smart units, the model on USB; only a stand-in for MODEL.
-  APCMODEL: (value, _data, scratch) => {
+  // Also its own field: Home Assistant's core integration shows it, and it is the device's
+  // model id in discovery.
+  APCMODEL: (value, data, scratch) => {
     scratch.apcModel = value;
+    data.apc_model = value;
     return true;
   },
   STATUS: (value, data, scratch) => {
@@ -101,14 +117,19 @@ const FIELDS: Readonly<Record<string, Handler>> = {
   LOADAPNT: num('load_apparent_pct'),
   BCHARGE: num('battery_charge_pct'),
   TIMELEFT: num('runtime_s', 60),
-  MBATTCHG: num('shutdown_charge_pct'),
-  MINTIMEL: num('shutdown_runtime_s', 60),
+  MBATTCHG: threshold('shutdown_charge_pct'),
+  MINTIMEL: threshold('shutdown_runtime_s', 60),
   MAXTIME: num('max_time_on_battery_s'),
   MAXLINEV: num('input_voltage_max_v'),
   MINLINEV: num('input_voltage_min_v'),
   OUTPUTV: num('output_voltage_v'),
   SENSE: (value, data) => {
-    data.sensitivity = APCUPSD_SENSITIVITY[value.toUpperCase().replace(/\s+/g, ' ')] ?? 'unknown';
+    const word = value.toUpperCase().replace(/\s+/g, ' ');
+    // apcupsd prints `Unknown` when it could not read the setting: that is no value.
+    if (word === 'UNKNOWN') return true;
+    const sensitivity = APCUPSD_SENSITIVITY[word];
+    if (sensitivity === undefined) return false;
+    data.sensitivity = sensitivity;
     return true;
   },
   DWAKE: num('wake_delay_s'),
@@ -128,11 +149,15 @@ const FIELDS: Readonly<Record<string, Handler>> = {
   TONBATT: num('time_on_battery_s'),
   CUMONBATT: num('cumulative_on_battery_s'),
   XOFFBATT: time('last_off_battery_at'),
+  // The spelling of some releases (Home Assistant's core integration knows both).
+  XOFFBAT: time('last_off_battery_at'),
   LASTSTEST: time('last_self_test_at'),
   SELFTEST: (value, data, scratch) => {
     scratch.selfTestCode = value;
+    // `??` is apcupsd saying it does not know the result: no value, not a result.
+    if (value === '??') return true;
     const result = APCUPSD_SELF_TEST[value.toUpperCase()];
-    data.self_test_result = result ?? 'unknown';
+    data.self_test_result = result ?? 'other';
     if (result === undefined) data.self_test_code = value;
     return true;
   },

@@ -227,7 +227,7 @@ describe('mapSmartValues: one row per quirk', () => {
     {
       name: 'X odd code kept',
       values: [['X', 'WN']],
-      expect: { self_test_result: 'unknown', self_test_code: 'WN' },
+      expect: { self_test_result: 'other', self_test_code: 'WN' },
       unknown: { X: 'WN' },
     },
     { name: 'k T / L / N', values: [['k', 'N']], expect: { alarm_mode: 'No alarm' } },

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -51,7 +54,32 @@ describe('ups2mqtt CLI', () => {
     assert.equal(state.serial_number, 'SIMTEST1');
     assert.equal(state.status, 'online');
     assert.equal(typeof state.battery_charge_pct, 'number');
+    // The bridge-tracked lifecycle is on the state topic from the first message; so here.
+    assert.equal(state.self_test_state, 'idle');
     assert.match(state.updated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/);
+  });
+
+  it('status on a descriptor-only hid-replay capture prints identity and the read plan', () => {
+    const fixture = fileURLToPath(
+      new URL('../../fixtures/hid/apc-051d-0002-back-ups-es-850g2.json', import.meta.url),
+    );
+    const full = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, unknown>;
+    const { featureReports: _f, inputReports: _i, decodedPaths: _d, ...descOnly } = full;
+    const dir = mkdtempSync(join(tmpdir(), 'ups2mqtt-desc-'));
+    const file = join(dir, 'descriptor-only.json');
+    writeFileSync(file, JSON.stringify(descOnly));
+    try {
+      const r = cli(['status', '--source', `hid-replay://${file}`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^note: this capture has a report descriptor but no report values/);
+      assert.match(r.stdout, /^model : Back-UPS ES 850G2$/m);
+      assert.match(r.stdout, /^ {2}inputVoltage +feature 0x31 {2}UPS\.Input\.Voltage$/m);
+      const j = cli(['status', '--source', `hid-replay://${file}`, '--json']);
+      assert.equal(j.status, 0, j.stderr);
+      assert.equal(JSON.parse(j.stdout).identity.model, 'Back-UPS ES 850G2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('status on an unreachable NIS server exits 1 with a clear reason', () => {

@@ -31,6 +31,30 @@ describe('command components', () => {
       cmd_t: 'ups2mqtt/office/command/test.battery.start.quick',
       ic: 'mdi:battery-check',
       ret: false,
+      qos: 1,
+    });
+  });
+
+  it('names the delay number apart from the UPS-reported "Shutdown delay" sensor', () => {
+    assert.equal(cmps.shutdown_delay?.name, 'Shutdown command delay');
+    assert.equal(cmps.shutdown_delay?.def_ent_id, 'number.office_shutdown_command_delay');
+  });
+
+  it('gives restart-type buttons the restart class and the panel test the identify class', () => {
+    const more = commandComponents({
+      upsId: 'office',
+      identifier: 'ups2mqtt_x',
+      baseTopic: 'ups2mqtt',
+      commands: ['shutdown.reboot', 'shutdown.reboot.graceful', 'test.panel.start', 'beeper.mute'],
+      shutdownDelay: false,
+    });
+    const classes = Object.fromEntries(Object.entries(more).map(([k, c]) => [k, c.dev_cla]));
+    assert.deepEqual(classes, {
+      cmd_shutdown_reboot: 'restart',
+      cmd_shutdown_reboot_graceful: 'restart',
+      cmd_test_panel_start: 'identify',
+      cmd_beeper_mute: undefined,
+      cmd_arm: undefined,
     });
   });
 

@@ -133,4 +133,61 @@ describe('DiscoveryAnnouncer', () => {
     const payload = JSON.parse(t.publisher.last(TOPIC)?.payload ?? '{}');
     assert.equal(payload.cmps.cmd_test_battery_start_quick.p, 'button');
   });
+
+  it('honours a deletion in Home Assistant until restart: no discovery even after reset()', async () => {
+    const t = setup();
+    const empty = Buffer.alloc(0);
+    // An empty message for a UPS not announced yet is not a deletion of ours.
+    assert.equal(t.announcer.noteDiscoveryMessage(TOPIC, empty), undefined);
+    await t.announcer.update(UPS, backUpsXs1400u, keys(backUpsXs1400u));
+    assert.equal(t.publisher.on(TOPIC).length, 1);
+    // Our own config echoed back is not a deletion either.
+    const own = Buffer.from(t.publisher.on(TOPIC)[0]?.payload ?? '');
+    assert.equal(t.announcer.noteDiscoveryMessage(TOPIC, own), undefined);
+    assert.equal(t.announcer.noteDiscoveryMessage(TOPIC, empty), 'office');
+    assert.equal(t.announcer.noteDiscoveryMessage(TOPIC, empty), undefined, 'noticed once');
+    assert.equal(t.announcer.isDeletedByUser('office'), true);
+    assert.equal(
+      t.lines.filter((l) => /deleted in Home Assistant/.test(String(l.msg))).length,
+      1,
+      'one info line says what happened and how to keep it away',
+    );
+    t.announcer.reset(); // reconnect or Home Assistant's birth
+    await t.announcer.update(UPS, { ...backUpsXs1400u, load_pct: 50 }, keys(backUpsXs1400u));
+    assert.equal(t.publisher.on(TOPIC).length, 1, 'nothing re-created');
+    // Other UPSes and other tools' devices are untouched.
+    assert.equal(
+      t.announcer.noteDiscoveryMessage('homeassistant/device/zigbee_x/config', empty),
+      undefined,
+    );
+  });
+
+  it('puts the status page in the device block when given', async () => {
+    const publisher = new RecordingPublisher();
+    const { logger } = captureLogger();
+    const announcer = new DiscoveryAnnouncer(
+      {
+        discoveryPrefix: 'homeassistant',
+        baseTopic: 'ups2mqtt',
+        origin: ORIGIN,
+        configurationUrl: 'http://192.0.2.7:1551/',
+      },
+      publisher,
+      logger,
+    );
+    const state = { ...backUpsXs1400u, firmware: '926.T2 .I', apc_model: 'BX1400U' };
+    await announcer.update(UPS, state, keys(state));
+    const dev = JSON.parse(publisher.on(TOPIC)[0]?.payload ?? '{}').dev;
+    assert.deepEqual(dev, {
+      ids: ['ups2mqtt_4b1948p07984'],
+      name: 'Office UPS',
+      mf: 'APC',
+      mdl: 'Back-UPS XS 1400U',
+      mdl_id: 'BX1400U',
+      sn: '4B1948P07984',
+      hw: '926.T2 .I',
+      sw: '3.14.14 (31 May 2016) debian',
+      cu: 'http://192.0.2.7:1551/',
+    });
+  });
 });

@@ -111,7 +111,50 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
     ]);
     assert.equal(payload.avty_mode, 'all');
     assert.equal(payload.stat_t, 'ups2mqtt/office/state');
-    assert.equal(payload.qos, 1);
+    // QoS sits on each component: HA before 2026.5 does not inherit a root `qos`.
+    assert.equal('qos' in payload, false);
+    for (const [key, c] of Object.entries(payload.cmps)) assert.equal(c.qos, 1, key);
+  });
+
+  it('fills the device block like the core integration: firmware as hw, daemon as sw', () => {
+    const { payload } = buildDeviceDiscovery(smartUpsInput());
+    assert.deepEqual(payload.dev, {
+      ids: ['ups2mqtt_qs1143231718'],
+      name: 'UPS_IDEN',
+      mf: 'APC',
+      mdl: 'Smart-UPS RT 1000 XL',
+      mdl_id: 'SMART',
+      sn: 'QS1143231718',
+      sw: 'apcupsd 3.14.14 (31 May 2016) freebsd',
+      hw: '411.8.I',
+      cu: 'http://192.0.2.10:1551/',
+    });
+  });
+
+  describe('on the oldest supported Home Assistant (2024.11)', () => {
+    const OLD: ValidateOptions = { ...OPTS, haVersion: '2024.11', expectQos: 1 };
+    for (const c of CASES) {
+      it(`${c.golden}: valid under 2024.11 rules, every entity at QoS 1`, () => {
+        const msg = buildDeviceDiscovery(c.input());
+        assert.deepEqual(validateDiscovery(msg.topic, stableStringify(msg.payload), OLD), []);
+      });
+    }
+
+    it('the validator catches a root-only qos under 2024.11 but not under current rules', () => {
+      const msg = buildDeviceDiscovery(backUpsInput());
+      const p = JSON.parse(stableStringify(msg.payload)) as {
+        qos?: number;
+        cmps: Record<string, { qos?: number }>;
+      };
+      p.qos = 1;
+      for (const c of Object.values(p.cmps)) delete c.qos;
+      const old = validateDiscovery(msg.topic, JSON.stringify(p), OLD);
+      assert.ok(old.length > 0 && old.every((e) => e.startsWith('[qos.effective]')), old[0]);
+      assert.deepEqual(
+        validateDiscovery(msg.topic, JSON.stringify(p), { ...OPTS, expectQos: 1 }),
+        [],
+      );
+    });
   });
 
   it('emits exact component configs', () => {
@@ -127,6 +170,7 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
       unit_of_meas: 'V',
       stat_cla: 'measurement',
       sug_dsp_prc: 1,
+      qos: 1,
     });
     // No name key at all: HA then uses the translated device-class name "Battery".
     assert.deepEqual(cmps.bcharge, {
@@ -139,6 +183,7 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
       unit_of_meas: '%',
       stat_cla: 'measurement',
       sug_dsp_prc: 0,
+      qos: 1,
     });
     assert.deepEqual(cmps.online, {
       p: 'binary_sensor',
@@ -148,6 +193,7 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
       val_tpl:
         "{{ ('ON' if value_json.online else 'OFF') if value_json.online is defined else 'None' }}",
       dev_cla: 'power',
+      qos: 1,
     });
     assert.deepEqual(cmps.sense, {
       p: 'sensor',
@@ -156,9 +202,10 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
       name: 'Sensitivity',
       val_tpl: "{{ value_json.sensitivity if value_json.sensitivity is defined else 'None' }}",
       dev_cla: 'enum',
-      ops: ['low', 'medium', 'high', 'auto', 'unknown'],
+      ops: ['low', 'medium', 'high', 'auto'],
       ent_cat: 'diagnostic',
       en: false,
+      qos: 1,
     });
     assert.equal(cmps.itemp, undefined, 'the Back-UPS reports no ITEMP');
   });
@@ -172,6 +219,7 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
       name: 'Event',
       stat_t: 'ups2mqtt/office/event',
       evt_typ: [...EVENT_TYPES],
+      qos: 1,
       avty: [{ t: 'ups2mqtt/bridge/state' }],
       avty_mode: 'all',
     });

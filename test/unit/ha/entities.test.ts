@@ -211,10 +211,21 @@ describe('entity table', () => {
       'output_off',
       'comm_lost',
       'shutting_down',
-      'unknown',
+      'other',
     ]);
-    assert.deepEqual(rowByKey('sense').options, ['low', 'medium', 'high', 'auto', 'unknown']);
+    assert.deepEqual(rowByKey('sense').options, ['low', 'medium', 'high', 'auto']);
     assert.equal(rowByKey('selftest').options?.length, 9);
+  });
+
+  it('never offers an option named like Home Assistant\'s own "no value" states', () => {
+    // HA shows `unknown` and `unavailable` for an entity without a value; an option with the
+    // same word would make "the UPS said unknown" look like "no value" (docs/homeassistant.md).
+    for (const r of rows) {
+      for (const o of r.options ?? []) {
+        assert.notEqual(o, 'unknown', r.key);
+        assert.notEqual(o, 'unavailable', r.key);
+      }
+    }
   });
 
   it('chooses state classes per §2.1/§2.2', () => {

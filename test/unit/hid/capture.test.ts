@@ -3,6 +3,11 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError } from '../../../src/core/errors.ts';
 import { captureProduct, parseCapture } from '../../../src/sources/hid/capture.ts';
+import {
+  capturePlan,
+  isDescriptorOnly,
+  renderCapturePlan,
+} from '../../../src/sources/hid/capture-plan.ts';
 import { hexToBytes } from '../../../src/sources/hid/descriptor/items.ts';
 import { dumpDevice } from '../../../src/sources/hid/dump.ts';
 import {
@@ -42,6 +47,44 @@ describe('capture files', () => {
       );
     });
   }
+
+  it('accepts inputReports entries as objects with reportBytes (other tools) or bytes (ours)', () => {
+    const c = parseCapture(
+      {
+        ...base,
+        inputReports: [
+          { reportBytes: '0c 64 63 03', time: '2026-11-21T08:00:00Z' },
+          { bytes: '16 0a 00 00 00' },
+          '0c 63 62 03',
+        ],
+      },
+      'x.json',
+    );
+    assert.deepEqual(c.inputReports, ['0c 64 63 03', '16 0a 00 00 00', '0c 63 62 03']);
+    assert.throws(
+      () => parseCapture({ ...base, inputReports: [{ reportBytes: 7 }] }, 'x.json'),
+      (err) => isUps2MqttError(err, 'CONFIG_INVALID') && /reportBytes/.test(err.message),
+    );
+  });
+
+  it('accepts a descriptor-only capture and plans what would be read from it', () => {
+    const { featureReports: _f, inputReports: _i, decodedPaths: _d, ...descOnly } = base;
+    const c = parseCapture(descOnly, 'x.json');
+    assert.equal(isDescriptorOnly(c), true);
+    assert.equal(isDescriptorOnly(loadCapture(ES850G2)), false);
+    const plan = capturePlan(c);
+    assert.deepEqual(plan.identity, {
+      model: 'Back-UPS ES 850G2',
+      firmware: '938.a2 .I USB FW:a2',
+      manufacturer: 'APC',
+    });
+    const bySignal = Object.fromEntries(plan.reads.map((r) => [r.signal, `${r.report} ${r.path}`]));
+    // Polls read Feature reports: a path declared as Feature and Input shows its Feature one.
+    assert.equal(bySignal.inputVoltage, 'feature 0x31 UPS.Input.Voltage');
+    assert.equal(bySignal.load, 'feature 0x50 UPS.PowerConverter.PercentLoad');
+    assert.match(plan.note, /descriptor but no report values/);
+    assert.match(renderCapturePlan(plan), /^note: .*\n[\s\S]*would read:\n {2}acPresent/);
+  });
 
   it('rebuilds the USB product string from model and firmware', () => {
     assert.equal(captureProduct(loadCapture(ES850G2)), 'Back-UPS ES 850G2 FW:938.a2 .I USB FW:a2');

@@ -222,13 +222,13 @@ describe('enumerations and dates', () => {
       'aborted',
       'in_progress',
       'none',
-      'unknown',
+      'other',
     ]);
   });
 
-  it('keeps the raw Test code when it maps to unknown', () => {
+  it('keeps the raw Test code when it maps to other', () => {
     const d = mapSignals((n) => (n === 'test' ? 7 : undefined));
-    assert.deepEqual([d.self_test_result, d.self_test_code], ['unknown', '7']);
+    assert.deepEqual([d.self_test_result, d.self_test_code], ['other', '7']);
   });
 
   it('dates (protocols.md §2.6)', () => {

@@ -278,8 +278,9 @@ describe('mapNisStatus values', () => {
     ['Medium', 'medium'],
     ['High', 'high'],
     ['HIGH', 'high'],
-    ['Unknown', 'unknown'],
-    ['Very High', 'unknown'],
+    // apcupsd's own "Unknown" and words outside the set are no value (never an `unknown` option).
+    ['Unknown', undefined],
+    ['Very High', undefined],
   ];
   for (const [text, expected] of sense) {
     it(`SENSE ${JSON.stringify(text)} → ${expected}`, () => {
@@ -294,9 +295,9 @@ describe('mapNisStatus values', () => {
     ['NG', 'failed_load', undefined],
     ['WN', 'warning', undefined],
     ['IP', 'in_progress', undefined],
-    ['??', 'unknown', undefined],
-    ['XX', 'unknown', 'XX'],
-    ['YES', 'unknown', 'YES'],
+    ['??', undefined, undefined],
+    ['XX', 'other', 'XX'],
+    ['YES', 'other', 'YES'],
   ];
   for (const [code, result, raw] of selfTest) {
     it(`SELFTEST ${code} → ${result}${raw ? ' (raw kept)' : ''}`, () => {
@@ -471,5 +472,36 @@ describe('mapNisStatus values', () => {
         battery_date: '11/13/21',
       },
     );
+  });
+});
+
+describe('mapNisStatus: disabled thresholds and core-integration keys', () => {
+  it("reads apcupsd's -1 (disabled) thresholds as no value, never a negative one", () => {
+    const { data, unknown, warnings } = map({ MBATTCHG: '-1 Percent', MINTIMEL: '-1 Minutes' });
+    assert.equal('shutdown_charge_pct' in data, false);
+    assert.equal('shutdown_runtime_s' in data, false);
+    assert.deepEqual(unknown, {});
+    assert.deepEqual(warnings, []);
+  });
+
+  it('still reads enabled thresholds, minutes in seconds', () => {
+    const { data } = map({ MBATTCHG: '5 Percent', MINTIMEL: '3 Minutes' });
+    assert.equal(data.shutdown_charge_pct, 5);
+    assert.equal(data.shutdown_runtime_s, 180);
+  });
+
+  it('maps APCMODEL to apc_model (and to model when MODEL is absent)', () => {
+    assert.deepEqual(
+      [map({ APCMODEL: 'BR1500G' }).data.apc_model, map({ APCMODEL: 'BR1500G' }).data.model],
+      ['BR1500G', 'BR1500G'],
+    );
+    const both = map({ APCMODEL: 'SMART', MODEL: 'Smart-UPS 1500' }).data;
+    assert.deepEqual([both.apc_model, both.model], ['SMART', 'Smart-UPS 1500']);
+  });
+
+  it('maps the XOFFBAT spelling like XOFFBATT', () => {
+    const { data, unknown } = map({ XOFFBAT: '2024-02-26 08:00:44 +0000' });
+    assert.equal(data.last_off_battery_at, '2024-02-26T08:00:44+00:00');
+    assert.deepEqual(unknown, {});
   });
 });
