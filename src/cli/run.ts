@@ -44,6 +44,7 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
       bridgeStateTopic: topics.bridgeState(),
     },
     logger.child({ module: 'mqtt' }),
+    { clock },
   );
   const pkg = packageInfo();
   const announcer = new DiscoveryAnnouncer(

@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { PublishOptions } from '../core/ports.ts';
 import { withDeadline } from '../util/deadline.ts';
@@ -30,11 +31,24 @@ export interface IncomingMessage {
 
 export type { PublishOptions };
 
-type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
+/** How the gateway gets its client: `mqtt.connect`, or a fake in tests. */
+export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
-const OFFLINE_QUEUE_LIMIT = 1000;
+/** What the gateway is given besides its options; both default to the real thing. */
+export interface GatewayDeps {
+  connect?: ConnectFn;
+  /** Every deadline of the gateway runs on this clock. */
+  clock?: Clock;
+}
+
+/** Most event messages kept while the broker is away; the oldest go first. */
+export const OFFLINE_QUEUE_LIMIT = 1000;
 /** Longest wait for a QoS 1 acknowledgement before a publish counts as failed. */
-const PUBLISH_ACK_TIMEOUT_MS = 10_000;
+export const PUBLISH_ACK_TIMEOUT_MS = 10_000;
+/** Longest wait for the retained scan's marker to come back. */
+export const RETAINED_SCAN_TIMEOUT_MS = 3000;
+/** Longest wait for a clean disconnect on stop(). */
+export const STOP_TIMEOUT_MS = 3000;
 
 /**
  * The one place that speaks MQTT (style.md habit 8): last will, bridge birth, the wildcard
@@ -59,12 +73,16 @@ export class MqttGateway {
   /** Counters for /metrics. */
   readonly stats = { publishes: 0, publishFailures: 0, dropped: 0, connects: 0 };
   private stopping = false;
+  private readonly connectFn: ConnectFn;
+  private readonly clock: Clock;
 
   constructor(
     private readonly opts: GatewayOptions,
     private readonly logger: Logger,
-    private readonly connectFn: ConnectFn = mqtt.connect,
+    deps: GatewayDeps = {},
   ) {
+    this.connectFn = deps.connect ?? mqtt.connect;
+    this.clock = deps.clock ?? systemClock;
     this.connectedListeners = new Listeners(logger, 'mqtt connected');
     this.disconnectedListeners = new Listeners(logger, 'mqtt disconnected');
   }
@@ -169,6 +187,7 @@ export class MqttGateway {
       const outcome = await withDeadline(
         client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain }),
         PUBLISH_ACK_TIMEOUT_MS,
+        this.clock,
       );
       if (outcome === 'timeout') {
         this.stats.publishFailures++;
@@ -216,10 +235,10 @@ export class MqttGateway {
   async scanRetained(
     filter: string,
     syncTopic: string,
-    timeoutMs = 3000,
+    timeoutMs = RETAINED_SCAN_TIMEOUT_MS,
   ): Promise<IncomingMessage[]> {
     const found: IncomingMessage[] = [];
-    const token = `${this.opts.clientId}:${Date.now()}:${Math.random().toString(16).slice(2)}`;
+    const token = `${this.opts.clientId}:${this.clock.now()}:${Math.random().toString(16).slice(2)}`;
     let finish: () => void = () => {};
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
@@ -230,14 +249,13 @@ export class MqttGateway {
     const stopSync = await this.subscribe(syncTopic, (m) => {
       if (m.payload.toString('utf8') === token) finish();
     });
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.logger.debug({ filter }, 'retained scan timed out');
       finish();
     }, timeoutMs);
-    timer.unref();
     await this.publish(syncTopic, token, { retain: false, qos: 1 });
     await finished;
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
     stopScan();
     stopSync();
     return found;
@@ -263,7 +281,7 @@ export class MqttGateway {
     // A clean end waits for in-flight QoS 1 acknowledgements; with no broker there is
     // nobody to acknowledge, so force the end then, and never wait more than 3 s.
     const ended = client.endAsync(!this.isConnected);
-    if ((await withDeadline(ended, 3000)) === 'timeout') {
+    if ((await withDeadline(ended, STOP_TIMEOUT_MS, this.clock)) === 'timeout') {
       this.logger.warn('the broker did not acknowledge in time; closing the connection');
       await client.endAsync(true);
     }

@@ -77,17 +77,10 @@ export class FakeTransport implements SmartTransport {
   }
 }
 
-/** A pino logger whose lines are kept for assertions. */
-export function captureLogger() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-  return { logger, lines };
-}
+import { settle } from '../../helpers/settle.ts';
 
-/** Lets pending promise callbacks run. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
-}
+export { captureLogger } from '../../helpers/log-capture.ts';
+export { settle };
 
 /**
  * Moves the ManualClock in `stepMs` steps until `promise` settles (or `maxMs` passed), so

@@ -10,6 +10,7 @@ import type {
 } from '../../../src/core/source.ts';
 import type { UpsData } from '../../../src/core/state.ts';
 import type { PublishOptions } from '../../../src/mqtt/gateway.ts';
+import { settle } from '../../helpers/settle.ts';
 
 /** A published message as the broker would see it. */
 export interface Published {
@@ -87,46 +88,12 @@ export class ScriptedSource implements UpsSource {
   async close(): Promise<void> {}
 }
 
-/** A logger that keeps every line for assertions. */
-export function captureLogger(): {
-  logger: Logger;
-  lines: { level: string; obj: unknown; msg?: string }[];
-} {
-  const lines: { level: string; obj: unknown; msg?: string }[] = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: string) =>
-      (obj: unknown, msg?: string): void => {
-        const line: { level: string; obj: unknown; msg?: string } = {
-          level,
-          obj: typeof obj === 'object' && obj !== null ? { ...bindings, ...obj } : obj,
-        };
-        if (msg !== undefined) line.msg = msg;
-        else if (typeof obj === 'string') line.msg = obj;
-        lines.push(line);
-      };
-    return {
-      trace: at('trace'),
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      fatal: at('fatal'),
-      child: (b: Record<string, unknown>) => make({ ...bindings, ...b }),
-    } as unknown as Logger;
-  };
-  return { logger: make({}), lines };
-}
-
-/** Lets pending promise callbacks run (no timers involved). */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
-}
+export { captureLogger } from '../../helpers/log-capture.ts';
 
 /** Advances a manual clock and lets the async work it triggered finish. */
 export async function tick(clock: ManualClock, ms: number): Promise<void> {
   clock.advance(ms);
-  await flush();
+  await settle();
 }
 
 export { ManualClock };

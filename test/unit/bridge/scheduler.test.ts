@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PollScheduler } from '../../../src/bridge/scheduler.ts';
 import { ManualClock } from '../../../src/core/clock.ts';
-import { flush } from './fakes.ts';
+import { settle } from '../../helpers/settle.ts';
 
 function setup(results: boolean[], random = () => 0.5) {
   const clock = new ManualClock(0);
@@ -20,7 +20,7 @@ function setup(results: boolean[], random = () => 0.5) {
 async function advance(clock: ManualClock, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 50) {
     clock.advance(50);
-    await flush();
+    await settle();
   }
 }
 
@@ -65,14 +65,14 @@ describe('PollScheduler', () => {
     });
     s.start();
     clock.advance(0);
-    await flush();
+    await settle();
     s.wake();
     s.wake();
     s.wake();
     release();
-    await flush();
+    await settle();
     clock.advance(0);
-    await flush();
+    await settle();
     assert.equal(runs, 2);
     s.stop();
   });

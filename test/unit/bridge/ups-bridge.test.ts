@@ -4,14 +4,8 @@ import { UpsBridge, type UpsBridgeOptions } from '../../../src/bridge/ups-bridge
 import { Ups2MqttError } from '../../../src/core/errors.ts';
 import type { UpsData } from '../../../src/core/state.ts';
 import { Topics } from '../../../src/mqtt/topics.ts';
-import {
-  captureLogger,
-  flush,
-  ManualClock,
-  RecordingPublisher,
-  ScriptedSource,
-  tick,
-} from './fakes.ts';
+import { settle } from '../../helpers/settle.ts';
+import { captureLogger, ManualClock, RecordingPublisher, ScriptedSource, tick } from './fakes.ts';
 
 const ONLINE: UpsData = {
   model: 'Back-UPS XS 1400U',
@@ -174,8 +168,7 @@ describe('UpsBridge', () => {
     assert.ok(
       t.lines.some(
         (l) =>
-          l.level === 'warn' &&
-          (l.obj as { err?: { code?: string } }).err?.code === 'CONNECT_FAILED',
+          l.level === 'warn' && (l.err as { code?: string } | undefined)?.code === 'CONNECT_FAILED',
       ),
     );
   });
@@ -326,6 +319,6 @@ describe('UpsBridge', () => {
     t.source.triggerWake();
     await tick(t.clock, 0);
     assert.equal(t.source.reads, reads + 1);
-    await flush();
+    await settle();
   });
 });

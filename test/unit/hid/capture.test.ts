@@ -16,11 +16,8 @@ import {
   ReplayTransport,
 } from '../../../src/sources/hid/replay.ts';
 import { HidSource } from '../../../src/sources/hid/source.ts';
+import { settle } from '../../helpers/settle.ts';
 import { CAPTURES, captureLogger, closeToG, ES850G2, loadCapture, signal } from './helpers.ts';
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe('capture files', () => {
   for (const name of CAPTURES) {

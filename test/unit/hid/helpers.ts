@@ -31,13 +31,10 @@ export const SU3000 = 'apc-051d-0003-smart-ups-3000.json';
 export const SUX750 = 'apc-051d-0003-smart-ups-x-750.json';
 export const CP1500 = 'cps-0764-0501-cp1500pfclcd.json';
 
-export type LogLine = { level: number; msg: string; [k: string]: unknown };
+import { captureLogger } from '../../helpers/log-capture.ts';
 
-export function captureLogger() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-  return { logger, lines };
-}
+export type { LogLine } from '../../helpers/log-capture.ts';
+export { captureLogger };
 
 /** A source over a replayed fixture, on a manual clock, without pacing. */
 export function replaySource(name: string, extra: Partial<HidSourceOptions> = {}) {

@@ -85,7 +85,7 @@ describe('attachStatusServer', () => {
         logger,
       });
       assert.equal(server, undefined);
-      const error = lines.find((l) => l.level === 50);
+      const error = lines.find((l) => l.level === 'error');
       assert.equal(error?.msg, 'the HTTP endpoint could not start; the bridge runs without it');
       await app.stop();
       assert.equal(app.stops, 1);

@@ -81,11 +81,4 @@ export function onlineState(over: Partial<UpsState> = {}): UpsState {
 /** A logger that drops everything, and one that records. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-export function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) },
-  );
-  return { logger, lines };
-}
+export { captureLogger as recordingLogger } from '../../helpers/log-capture.ts';

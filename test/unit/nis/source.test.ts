@@ -1,20 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../../src/core/errors.ts';
 import type { NisRequestOptions } from '../../../src/sources/nis/client.ts';
 import { createNisSource, NisSource } from '../../../src/sources/nis/source.ts';
 import { parseSourceUri } from '../../../src/sources/uri.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
 import { encodeReply, fixtureLines, frame, startFakeNis, within } from './helpers.ts';
-
-type LogLine = { level: number; msg: string; [k: string]: unknown };
-
-function captureLogger() {
-  const lines: LogLine[] = [];
-  const logger = pino({ level: 'trace' }, { write: (s: string) => lines.push(JSON.parse(s)) });
-  return { logger, lines };
-}
 
 /** Status lines in apcupsd's layout; `extra` overrides or adds records. */
 function statusLines(extra: Record<string, string> = {}): string[] {
@@ -262,7 +254,7 @@ describe('NisSource events fetch rules', () => {
     assert.equal(first.nativeEvents, false);
     assert.deepEqual(first.events, []);
     assert.deepEqual(fake.take(), ['status', 'events']);
-    const infos = () => logs.filter((l) => l.level === 30);
+    const infos = () => logs.filter((l) => l.level === 'info');
     assert.equal(infos().length, 1);
     assert.match(infos()[0]?.msg ?? '', /no event log/);
 
@@ -297,7 +289,7 @@ describe('NisSource events fetch rules', () => {
     const first = await read();
     assert.equal(first.data.online, true);
     assert.equal(first.nativeEvents, false, 'not known yet');
-    assert.ok(logs.some((l) => l.level === 20 && /events request failed/.test(l.msg)));
+    assert.ok(logs.some((l) => l.level === 'debug' && /events request failed/.test(l.msg)));
     fake.take();
 
     fake.events = [logLine(0, 'apcupsd 3.14.14 (31 May 2016) debian startup succeeded')];
@@ -318,7 +310,7 @@ describe('NisSource events fetch rules', () => {
     await read();
     clock.advance(1000);
     await read();
-    const debug = logs.filter((l) => l.level === 20 && /left out/.test(l.msg));
+    const debug = logs.filter((l) => l.level === 'debug' && /left out/.test(l.msg));
     assert.equal(debug.length, 1);
     assert.deepEqual(debug[0]?.warnings, ['NIS LINEV value "abc Volts" does not parse; left out']);
   });

@@ -1,6 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../../src/core/log.ts';
 import { createSimState, type SimState } from '../../../src/sources/sim/model.ts';
 import { parseSimParams } from '../../../src/sources/sim/params.ts';
 
@@ -8,20 +5,6 @@ import { parseSimParams } from '../../../src/sources/sim/params.ts';
 export function model(params: Record<string, string> = {}, name = 'default'): SimState {
   const settings = parseSimParams({ model: name, params });
   return createSimState(settings.config, settings.initial);
-}
-
-/** A logger that keeps every record it is given, parsed. */
-export function captureLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
-  const records: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line !== '') records.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), records };
 }
 
 /** Keeps only the listed keys of an object, for comparing a slice of a reading. */

@@ -5,7 +5,7 @@ import { type ErrorCode, isUps2MqttError } from '../../../src/core/errors.ts';
 import type { UpsData } from '../../../src/core/state.ts';
 import { SIM_COMMANDS } from '../../../src/sources/sim/commands.ts';
 import { createSimSource, type SimSource } from '../../../src/sources/sim/source.ts';
-import { captureLogger } from './helpers.ts';
+import { captureLogger, type LogLine } from '../../helpers/log-capture.ts';
 
 const START = Date.parse('2024-03-02T14:00:00.000Z');
 const iso = (ms: number): string => new Date(START + ms).toISOString();
@@ -17,10 +17,10 @@ async function openSim(
   sim: SimSource;
   clock: ManualClock;
   wakes: () => number;
-  records: Array<Record<string, unknown>>;
+  records: LogLine[];
 }> {
   const clock = new ManualClock(START);
-  const { logger, records } = captureLogger();
+  const { logger, lines: records } = captureLogger('debug');
   const sim = createSimSource({ model, params: { load_drift: '0', ...params } }, { clock, logger });
   let wakes = 0;
   sim.onWake(() => {
@@ -196,7 +196,7 @@ describe('SimSource: commands and wake-ups', () => {
     });
     await sim.command('beeper.disable', {});
     assert.equal(wakes(), 1);
-    assert.ok(records.some((r) => r.msg === 'wake listener failed' && r.level === 40));
+    assert.ok(records.some((r) => r.msg === 'wake listener failed' && r.level === 'warn'));
   });
 
   it('onWake returns an unsubscribe function', async () => {

@@ -1,0 +1,301 @@
+/**
+ * MqttGateway without a broker: an injected connect function hands it a scripted client,
+ * and every deadline runs on a ManualClock, so the bounds are exact and nothing waits.
+ */
+import * as assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { ManualClock } from '../../../src/core/clock.ts';
+import {
+  type GatewayOptions,
+  MqttGateway,
+  OFFLINE_QUEUE_LIMIT,
+  PUBLISH_ACK_TIMEOUT_MS,
+  RETAINED_SCAN_TIMEOUT_MS,
+} from '../../../src/mqtt/gateway.ts';
+import { captureLogger } from '../../helpers/log-capture.ts';
+import { settle } from '../../helpers/settle.ts';
+
+interface Sent {
+  topic: string;
+  payload: string;
+  qos: number | undefined;
+  retain: boolean | undefined;
+  via: 'publish' | 'publishAsync';
+}
+
+/** Real time a deadline test may take: far below the deadlines, so a real timer fails it. */
+const FAST = { timeout: 2000 };
+
+/** A scripted mqtt.js client: records what is sent, acknowledges when told to. */
+class FakeClient extends EventEmitter {
+  readonly sent: Sent[] = [];
+  readonly subscribed: string[] = [];
+  /** Publishes through publishAsync wait for ack() while this is false. */
+  autoAck = true;
+  /** The sync marker of a retained scan comes back (the broker answers). */
+  echoSync = true;
+  private readonly pending: (() => void)[] = [];
+  ended: boolean | undefined;
+
+  publish(topic: string, payload: string | Buffer, opts: { qos?: number; retain?: boolean }) {
+    this.sent.push({
+      topic,
+      payload: String(payload),
+      qos: opts.qos,
+      retain: opts.retain,
+      via: 'publish',
+    });
+    return this;
+  }
+
+  publishAsync(
+    topic: string,
+    payload: string | Buffer,
+    opts: { qos?: number; retain?: boolean },
+  ): Promise<void> {
+    this.sent.push({
+      topic,
+      payload: String(payload),
+      qos: opts.qos,
+      retain: opts.retain,
+      via: 'publishAsync',
+    });
+    if (this.echoSync && topic.endsWith('/sync')) {
+      queueMicrotask(() => this.deliver(topic, String(payload), false));
+    }
+    if (this.autoAck) return Promise.resolve();
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+
+  async subscribeAsync(filter: string): Promise<void> {
+    this.subscribed.push(filter);
+  }
+
+  unsubscribe(): this {
+    return this;
+  }
+
+  async endAsync(force?: boolean): Promise<void> {
+    this.ended = force === true;
+  }
+
+  deliver(topic: string, payload: string, retain: boolean): void {
+    this.emit('message', topic, Buffer.from(payload), { retain });
+  }
+
+  ackAll(): void {
+    for (const r of this.pending.splice(0)) r();
+  }
+}
+
+const OPTS: GatewayOptions = {
+  url: 'mqtt://broker.invalid:1883',
+  rejectUnauthorized: true,
+  clientId: 'test',
+  protocolVersion: 4,
+  keepaliveS: 30,
+  reconnectPeriodMs: 1000,
+  bridgeStateTopic: 'ups2mqtt/bridge/state',
+};
+
+function setup() {
+  const client = new FakeClient();
+  const clock = new ManualClock(1_000_000);
+  const { logger, lines } = captureLogger();
+  const connects: IClientOptions[] = [];
+  const gateway = new MqttGateway(OPTS, logger, {
+    clock,
+    connect: (_url, opts) => {
+      connects.push(opts);
+      return client as unknown as MqttClient;
+    },
+  });
+  return { client, clock, gateway, lines, connects };
+}
+
+const topics = (sent: readonly Sent[]): string[] => sent.map((s) => `${s.topic}=${s.payload}`);
+
+describe('MqttGateway', () => {
+  it('connects with the last will and publishes the birth on the same topic, retained, QoS 1', () => {
+    const t = setup();
+    t.gateway.start();
+    assert.deepEqual(t.connects[0]?.will, {
+      topic: 'ups2mqtt/bridge/state',
+      payload: Buffer.from('offline'),
+      qos: 1,
+      retain: true,
+    });
+    t.client.emit('connect');
+    assert.deepEqual(t.client.sent, [
+      { topic: 'ups2mqtt/bridge/state', payload: 'online', qos: 1, retain: true, via: 'publish' },
+    ]);
+    assert.equal(t.gateway.connected, true);
+  });
+
+  it(`keeps at most ${OFFLINE_QUEUE_LIMIT} queued messages while offline, dropping the oldest`, async () => {
+    const t = setup();
+    t.gateway.start();
+    const extra = 5;
+    for (let i = 0; i < OFFLINE_QUEUE_LIMIT + extra; i++) {
+      const ok = await t.gateway.publish('ups2mqtt/x/event', `e${i}`, {
+        retain: false,
+        queueWhileOffline: true,
+      });
+      assert.equal(ok, false, 'reported as not delivered now');
+    }
+    // A state publish while offline is dropped, not queued: it is re-derived on connect.
+    await t.gateway.publish('ups2mqtt/x/state', '{}', { retain: true });
+    assert.equal(t.gateway.stats.dropped, OFFLINE_QUEUE_LIMIT + extra + 1);
+    t.client.emit('connect');
+    const flushed = t.client.sent.filter((s) => s.topic === 'ups2mqtt/x/event');
+    assert.equal(flushed.length, OFFLINE_QUEUE_LIMIT);
+    assert.equal(flushed[0]?.payload, `e${extra}`, 'the oldest were dropped');
+    assert.equal(flushed.at(-1)?.payload, `e${OFFLINE_QUEUE_LIMIT + extra - 1}`);
+    assert.deepEqual(
+      t.client.sent.filter((s) => s.topic === 'ups2mqtt/x/state'),
+      [],
+      'state is not replayed',
+    );
+  });
+
+  it(
+    `gives up on an unacknowledged publish after exactly ${PUBLISH_ACK_TIMEOUT_MS} ms`,
+    FAST,
+    async () => {
+      const t = setup();
+      t.gateway.start();
+      t.client.emit('connect');
+      t.client.autoAck = false;
+      let outcome: boolean | undefined;
+      const pending = t.gateway.publish('ups2mqtt/x/state', '{}', { retain: true }).then((ok) => {
+        outcome = ok;
+      });
+      await settle();
+      t.clock.advance(PUBLISH_ACK_TIMEOUT_MS - 1);
+      await settle();
+      assert.equal(outcome, undefined, 'still waiting 1 ms before the deadline');
+      t.clock.advance(1);
+      await pending;
+      assert.equal(outcome, false);
+      assert.equal(t.gateway.stats.publishFailures, 1);
+      assert.equal(t.gateway.stats.publishes, 0);
+      assert.deepEqual(
+        t.lines.filter((l) => l.level === 'warn').map((l) => [l.msg, l.topic]),
+        [['the broker did not acknowledge a publish in time', 'ups2mqtt/x/state']],
+      );
+      // An acknowledged publish counts as delivered and leaves no timer behind.
+      t.client.ackAll();
+      t.client.autoAck = true;
+      assert.equal(await t.gateway.publish('ups2mqtt/x/state', '{}', { retain: true }), true);
+      assert.equal(t.gateway.stats.publishes, 1);
+      assert.equal(t.clock.pending(), 0);
+    },
+  );
+
+  it('returns the retained messages once its marker comes back, before any deadline', async () => {
+    const t = setup();
+    t.gateway.start();
+    t.client.emit('connect');
+    t.client.echoSync = false;
+    const scan = t.gateway.scanRetained('homeassistant/device/+/config', 'ups2mqtt/bridge/sync');
+    await settle();
+    t.client.deliver('homeassistant/device/ups2mqtt_a/config', '{"a":1}', true);
+    t.client.deliver('homeassistant/device/ups2mqtt_b/config', '{"b":1}', false); // live: not retained
+    const marker = t.client.sent.find((s) => s.topic === 'ups2mqtt/bridge/sync');
+    assert.ok(marker, 'a marker was published');
+    t.client.deliver('ups2mqtt/bridge/sync', marker.payload, false);
+    const found = await scan;
+    assert.deepEqual(
+      found.map((m) => m.topic),
+      ['homeassistant/device/ups2mqtt_a/config'],
+    );
+    assert.equal(t.clock.pending(), 0, 'the deadline timer is cleared');
+  });
+
+  it(
+    `ends a retained scan after ${RETAINED_SCAN_TIMEOUT_MS} ms when the marker never comes back`,
+    FAST,
+    async () => {
+      const t = setup();
+      t.gateway.start();
+      t.client.emit('connect');
+      t.client.echoSync = false;
+      let done = false;
+      const scan = t.gateway
+        .scanRetained('homeassistant/device/+/config', 'ups2mqtt/bridge/sync')
+        .finally(() => {
+          done = true;
+        });
+      await settle();
+      t.client.deliver('homeassistant/device/ups2mqtt_a/config', '{"a":1}', true);
+      t.clock.advance(RETAINED_SCAN_TIMEOUT_MS - 1);
+      await settle();
+      assert.equal(done, false);
+      t.clock.advance(1);
+      const found = await scan;
+      assert.deepEqual(
+        found.map((m) => m.topic),
+        ['homeassistant/device/ups2mqtt_a/config'],
+      );
+      assert.ok(t.lines.some((l) => l.msg === 'retained scan timed out'));
+    },
+  );
+
+  it('after a reconnect: birth again, listeners again, queued events flushed, handlers kept', async () => {
+    const t = setup();
+    let connectedCalls = 0;
+    let disconnectedCalls = 0;
+    t.gateway.onConnected(() => {
+      connectedCalls++;
+    });
+    t.gateway.onDisconnected(() => {
+      disconnectedCalls++;
+    });
+    const got: string[] = [];
+    t.gateway.start();
+    t.client.emit('connect');
+    await t.gateway.subscribe('ups2mqtt/x/command/#', (m) => got.push(m.topic));
+    t.client.emit('close');
+    assert.equal(t.gateway.connected, false);
+    assert.deepEqual(
+      t.lines.filter((l) => l.level === 'warn').map((l) => l.msg),
+      ['lost the MQTT broker; reconnecting'],
+    );
+    await t.gateway.publish('ups2mqtt/x/event', 'while-away', {
+      retain: false,
+      queueWhileOffline: true,
+    });
+    t.client.sent.length = 0;
+    t.client.emit('connect');
+    assert.deepEqual(topics(t.client.sent), [
+      'ups2mqtt/bridge/state=online',
+      'ups2mqtt/x/event=while-away',
+    ]);
+    assert.deepEqual([connectedCalls, disconnectedCalls], [2, 1]);
+    assert.equal(t.gateway.stats.connects, 2);
+    assert.equal(t.connects[0]?.resubscribe, true, 'mqtt.js renews subscriptions itself');
+    t.client.deliver('ups2mqtt/x/command/beeper.mute', '', false);
+    assert.deepEqual(got, ['ups2mqtt/x/command/beeper.mute']);
+  });
+
+  it('refuses wildcard topics without touching the client', async () => {
+    const t = setup();
+    t.gateway.start();
+    t.client.emit('connect');
+    t.client.sent.length = 0;
+    assert.equal(await t.gateway.publish('ups2mqtt/+/state', '{}', { retain: true }), false);
+    assert.deepEqual(t.client.sent, []);
+  });
+
+  it('stops by publishing offline and ending cleanly', async () => {
+    const t = setup();
+    t.gateway.start();
+    t.client.emit('connect');
+    t.client.sent.length = 0;
+    await t.gateway.stop();
+    assert.deepEqual(topics(t.client.sent), ['ups2mqtt/bridge/state=offline']);
+    assert.equal(t.client.ended, false, 'a clean end while connected');
+  });
+});
