@@ -436,9 +436,11 @@ describe('real apcupsd as an NIS slave of the fake master', () => {
     // apcupsd's net driver re-reads the master only when the whole-second clock moved on by
     // 2 since its last read, whatever POLLTIME says: every 2 s, now and then after 1 s. It
     // publishes what it read within a few ms of that read.
-    for (const gap of pollGaps) assert.ok(gap >= 900 && gap <= 2600, `poll gaps ${pollGaps}`);
-    for (const ms of pollToVisible) assert.ok(ms <= 500, `poll -> visible took ${ms} ms`);
-    for (const ms of changeToVisible) assert.ok(ms <= 2700, `change took ${ms} ms`);
+    // These are apcupsd's timings, measured (the diagnostics above); the assertions are
+    // generous bounds that catch a daemon that stopped polling, not a slow machine.
+    for (const gap of pollGaps) assert.ok(gap >= 500 && gap <= 6000, `poll gaps ${pollGaps}`);
+    for (const ms of pollToVisible) assert.ok(ms <= 3000, `poll -> visible took ${ms} ms`);
+    for (const ms of changeToVisible) assert.ok(ms <= 8000, `change took ${ms} ms`);
   });
 
   test('ONBATT on the master: ONBATT SLAVE, power events, apccontrol calls; and back', async (t) => {
