@@ -3,7 +3,7 @@
 # mosquitto_sub/mosquitto_passwd (mosquitto-clients / mosquitto), apcupsd, socat.
 #
 # Idempotent: installs nothing when all are present. Otherwise runs `apt-get update` once and
-# installs the Debian packages (testing-notes "Packages"), with sudo when not root.
+# installs the Debian packages listed below, with sudo when not root.
 # Afterwards it warns about any mosquitto/apcupsd daemon that the tests did not start (an
 # install may start packaged services on machines with an init system); it never stops one.
 set -euo pipefail

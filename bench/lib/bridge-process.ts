@@ -49,7 +49,7 @@ export interface RunningBridge {
   stop(): Promise<void>;
 }
 
-/** The config file the bridge is given: the documented `upses` list (users.md). */
+/** The config file the bridge is given: the documented `upses` list (docs/configuration.md#upses). */
 export function bridgeConfig(
   options: Pick<
     BridgeLaunchOptions,

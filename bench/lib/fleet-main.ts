@@ -35,7 +35,7 @@ async function handle(request: FleetRequest): Promise<FleetReply> {
     case 'start': {
       const started: TimedNisMaster[] = [];
       for (let i = 0; i < request.count; i++) {
-        // apcupsd's 15 s idle close (protocols §1.3), as the bridge may keep connections open.
+        // apcupsd's 15 s idle close (docs/protocols/nis.md#connections-and-timeouts), as the bridge may keep connections open.
         const master = new TimedNisMaster({
           stampLineV: request.stampLineV,
           idleTimeoutMs: 15_000,

@@ -23,7 +23,7 @@ const PROFILE: CpuProfile = {
       id: 3,
       callFrame: {
         functionName: 'poll',
-        url: 'file:///work/main/src/bridge/ups-bridge.ts',
+        url: 'file:///srv/ups2mqtt/src/bridge/ups-bridge.ts',
         lineNumber: 9,
       },
       children: [4],
@@ -33,7 +33,7 @@ const PROFILE: CpuProfile = {
       id: 5,
       callFrame: {
         functionName: 'publish',
-        url: 'file:///work/main/node_modules/mqtt/build/lib/client.js',
+        url: 'file:///srv/ups2mqtt/node_modules/mqtt/build/lib/client.js',
         lineNumber: 448,
       },
       children: [6],
@@ -67,8 +67,11 @@ describe('callersOf', () => {
 
 describe('shortFile', () => {
   const cases: [url: string, expected: string][] = [
-    ['file:///work/main/node_modules/mqtt-packet/writeToStream.js', 'mqtt-packet/writeToStream.js'],
-    ['file:///work/main/src/sources/nis/client.ts', 'src/sources/nis/client.ts'],
+    [
+      'file:///srv/ups2mqtt/node_modules/mqtt-packet/writeToStream.js',
+      'mqtt-packet/writeToStream.js',
+    ],
+    ['file:///srv/ups2mqtt/src/sources/nis/client.ts', 'src/sources/nis/client.ts'],
     ['node:net', 'node:net'],
     ['', '(native)'],
   ];

@@ -15,7 +15,7 @@ export function derivedUpsId(
 
 /**
  * Device identity for discovery: identifiers from the serial so the same UPS stays the same
- * device whatever its id (users.md §1.4); the name from the config, else the name stored in
+ * device whatever its id (docs/homeassistant.md#device-block); the name from the config, else the name stored in
  * the UPS, else its model.
  */
 export function identityFor(

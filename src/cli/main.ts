@@ -13,7 +13,7 @@ import { packageInfo } from './version.ts';
 
 /**
  * The composition root: the only place that reads argv and the environment, builds the
- * root logger and picks sources (style.md "One composition root").
+ * root logger and picks sources (the one composition root: no other module reads the environment or the config).
  */
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseArgs(argv);

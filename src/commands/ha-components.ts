@@ -57,7 +57,7 @@ export interface CommandComponentsInput {
 }
 
 /**
- * Home Assistant components for the commands of one UPS (homeassistant.md §4.1, §4.2): a
+ * Home Assistant components for the commands of one UPS (docs/homeassistant.md#buttons-numbers-and-events): a
  * button per enabled command — destructive ones in the config category and disabled by
  * default — an `arm` button when any destructive command is enabled, and a number for the
  * shutdown delay. Pure. Buttons never retain (HA's default; set explicitly).

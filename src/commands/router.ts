@@ -86,7 +86,7 @@ export interface CommandRouterOptions {
 }
 
 /**
- * Command topics → guard → source → result (style.md habit 10). The guard, in order:
+ * Command topics → guard → source → result. The guard, in order:
  * never a retained message; the payload parses; the source advertises the command; it is
  * enabled (destructive ones only when listed in `commands.allow`); a destructive one is
  * armed (an `arm` message within `commands.arm_window`) and the UPS is being read; the

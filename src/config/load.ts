@@ -313,7 +313,7 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
   });
   if (out.length > 1 && out.some((u) => u.id === undefined)) {
     // Without ids, two UPSes of one process could only be told apart by serial, which is
-    // not known until they answer; ids make topics predictable (users.md §1.4).
+    // not known until they answer; ids make topics predictable (docs/configuration.md#upses).
     problems.push(problem('upses', 'every entry needs an `id` when more than one UPS is listed'));
   }
   return out;

@@ -1,6 +1,6 @@
 /**
  * Discrete UPS events, published non-retained on `ups2mqtt/<ups_id>/event` and offered to
- * Home Assistant as an `event` entity (homeassistant.md §4.4).
+ * Home Assistant as an `event` entity (docs/homeassistant.md#buttons-numbers-and-events).
  */
 export const EVENT_TYPES = [
   'power_lost',

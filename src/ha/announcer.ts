@@ -33,8 +33,8 @@ export type ExtraComponents = (upsId: string) => Record<string, ComponentConfig>
 
 /**
  * Publishes device discovery for each UPS when its stable string changes, removes
- * components that no longer exist (HA's `{"p": …}` step, homeassistant.md §1.4), and
- * clears retained devices of UPSes this bridge no longer serves (§1.5, §7 item 8).
+ * components that no longer exist (HA's `{"p": …}` step, docs/homeassistant.md#discovery-topic-and-payload), and
+ * clears retained devices of UPSes this bridge no longer serves (docs/homeassistant.md#birth-retain-and-restarts, docs/homeassistant.md#pitfalls).
  */
 export class DiscoveryAnnouncer implements DiscoveryPublisher {
   private readonly published = new Map<string, string>();

@@ -1,5 +1,5 @@
 /**
- * Pure builder of the device-based discovery payload (homeassistant.md §1.4): one retained
+ * Pure builder of the device-based discovery payload (docs/homeassistant.md#discovery-topic-and-payload): one retained
  * message per UPS on `<prefix>/device/ups2mqtt_<ups_id>/config`, listing every entity in
  * `cmps`. The caller publishes `stableStringify(payload)` when that string changes.
  */
@@ -25,7 +25,7 @@ export { stableStringify } from './stable-json.ts';
 export interface DiscoveryInput {
   /** `[a-z0-9_-]+`, used in topics and entity ids. */
   upsId: string;
-  /** HA's discovery prefix, default `homeassistant` (user-configurable in HA, §1.1). */
+  /** HA's discovery prefix, default `homeassistant` (user-configurable in HA, docs/homeassistant.md#discovery-topic-and-payload). */
   discoveryPrefix: string;
   /** The bridge's base topic, default `ups2mqtt`. */
   baseTopic: string;
@@ -50,7 +50,7 @@ export interface DiscoveryInput {
   origin: { name: string; swVersion: string; supportUrl: string };
   /** Components built by other modules (e.g. command buttons), passed through unchanged. */
   extraComponents?: Record<string, ComponentConfig>;
-  /** key → platform, emitted as `{"p": platform}` stubs: HA's component-removal step (§1.4). */
+  /** key → platform, emitted as `{"p": platform}` stubs: HA's component-removal step (docs/homeassistant.md#discovery-topic-and-payload). */
   removedComponents?: Record<string, string>;
 }
 
@@ -67,7 +67,7 @@ export interface DiscoveryMessage {
   skipped: SkippedField[];
 }
 
-/** `cmps` key of the event entity (homeassistant.md §4.4). */
+/** `cmps` key of the event entity (docs/homeassistant.md#buttons-numbers-and-events). */
 export const EVENT_COMPONENT_KEY = 'event';
 
 const UPS_ID = /^[a-z0-9_-]+$/;
@@ -132,7 +132,7 @@ function entityComponent(def: EntityDef, ctx: BuildContext): ComponentConfig {
     qos: 1,
   };
   // A null name in the table means "use the device-class name", which HA does only when
-  // `name` is absent; an explicit `"name": null` would mean "use the device name" (§1.8).
+  // `name` is absent; an explicit `"name": null` would mean "use the device name" (docs/homeassistant.md#entity-identity-and-names).
   if (def.name !== null) c.name = def.name;
   if (def.device_class !== undefined) c.dev_cla = def.device_class;
   if (def.unit !== undefined) c.unit_of_meas = def.unit;
@@ -143,7 +143,7 @@ function entityComponent(def: EntityDef, ctx: BuildContext): ComponentConfig {
   if (def.enabled === false) c.en = false;
   if (def.icon !== undefined) c.ic = def.icon;
   if (def.bridgeOnly) {
-    // A component's own availability replaces the root list entirely (§1.4 "shared root
+    // A component's own availability replaces the root list entirely (docs/homeassistant.md#discovery-topic-and-payload: shared root
     // options are copied only if the component doesn't set them").
     c.avty = ctx.bridgeOnly.map((a) => ({ ...a }));
     c.avty_mode = 'all';
@@ -170,7 +170,7 @@ function eventComponent(eventTopic: string, ctx: BuildContext): ComponentConfig 
 }
 
 /**
- * `<platform>.<ups>_<name>` (§1.8: platform prefix, `[a-z0-9_]`, no edge or double
+ * `<platform>.<ups>_<name>` (docs/homeassistant.md#entity-identity-and-names: platform prefix, `[a-z0-9_]`, no edge or double
  * underscores, which slugify guarantees). Unique because the table's names are unique per
  * platform (checked by test/unit/ha/entities.test.ts).
  */

@@ -1,10 +1,10 @@
 /**
- * Discovery as data: one row per published state field (style.md, habit 7).
+ * Discovery as data: one row per published state field (adding a field is adding a row).
  *
- * Keys and names follow HA's core `apcupsd` integration (homeassistant.md §6) so users moving
+ * Keys and names follow HA's core `apcupsd` integration (docs/homeassistant.md#parity-with-the-core-apcupsd-integration) so users moving
  * from it recognise their entities; keys for fields core lacks are short snake_case words.
  * Where core infers a unit at runtime or shows text, ups2mqtt has fixed units and typed
- * values instead (§6 "Parity notes"): durations in `s`, timestamps as `timestamp`, the
+ * values instead (docs/homeassistant.md#parity-with-the-core-apcupsd-integration): durations in `s`, timestamps as `timestamp`, the
  * self-test result and sensitivity as `enum`. Categories and default-enabled follow core's
  * table; fields core disables stay disabled, and a few minor ones core lacks are disabled too.
  */
@@ -22,7 +22,7 @@ const D = 'diagnostic';
 /** Measurements and readings (sensor platform). */
 // biome-ignore format: one row per line keeps the table readable as a table
 const SENSORS = [
-  // The closed enum keeps HA's state machine happy (§2.3); the raw words are `status_text`.
+  // The closed enum keeps HA's state machine happy (docs/homeassistant.md#sensors); the raw words are `status_text`.
   // bridgeOnly: it is the entity that says "comm_lost" while the rest is unavailable.
   { key: 'status', field: 'status', platform: 'sensor', name: 'Status', device_class: 'enum', options: UPS_STATUSES, bridgeOnly: true },
   { key: 'status_text', field: 'status_text', platform: 'sensor', name: 'Status text', category: D },
@@ -47,9 +47,9 @@ const SENSORS = [
   { key: 'ambtemp', field: 'ambient_temp_c', platform: 'sensor', name: 'Ambient temperature', device_class: 'temperature', unit: '°C', state_class: 'measurement', precision: 1 },
   { key: 'humidity', field: 'ambient_humidity_pct', platform: 'sensor', name: 'Ambient humidity', device_class: 'humidity', unit: '%', state_class: 'measurement', precision: 0 },
   { key: 'nompower', field: 'nominal_power_w', platform: 'sensor', name: 'Nominal output power', device_class: 'power', unit: 'W', category: D },
-  // `VA` is valid only with apparent_power, never with power (§2.1, pitfall §7.1).
+  // `VA` is valid only with apparent_power, never with power (docs/homeassistant.md#sensors, pitfall docs/homeassistant.md#pitfalls).
   { key: 'nomapnt', field: 'nominal_apparent_power_va', platform: 'sensor', name: 'Nominal apparent power', device_class: 'apparent_power', unit: 'VA', category: D },
-  // A counter that only resets when apcupsd restarts: HA treats a drop as a reset (§2.2).
+  // A counter that only resets when apcupsd restarts: HA treats a drop as a reset (docs/homeassistant.md#sensors).
   { key: 'numxfers', field: 'transfers', platform: 'sensor', name: 'Transfer count', state_class: 'total_increasing', icon: 'mdi:counter' },
   // Core says total_increasing, but TONBATT is "how long this outage has lasted so far" and
   // drops to 0 every time mains returns; as a total it would add every outage again on top
@@ -78,7 +78,7 @@ const SENSORS = [
   { key: 'firmware', field: 'firmware', platform: 'sensor', name: 'Firmware version', category: D, enabled: false },
   { key: 'upsname', field: 'ups_name', platform: 'sensor', name: 'Name', category: D, enabled: false },
   // Dates as the UPS words them (`10/22/11`, `2019-11-27`): not guaranteed YYYY-MM-DD, so no
-  // `date` device class (a malformed date is rejected at state-write time, §2.1).
+  // `date` device class (a malformed date is rejected at state-write time, docs/homeassistant.md#sensors).
   { key: 'mandate', field: 'manufacture_date', platform: 'sensor', name: 'Manufacture date', category: D, enabled: false },
   { key: 'battdate', field: 'battery_date', platform: 'sensor', name: 'Battery replaced' },
   { key: 'driver', field: 'driver', platform: 'sensor', name: 'Driver', category: D, enabled: false },
@@ -106,7 +106,7 @@ const SENSORS = [
   { key: 'xonbatt', field: 'last_on_battery_at', platform: 'sensor', name: 'Transfer to battery', device_class: 'timestamp', category: D },
   { key: 'xoffbatt', field: 'last_off_battery_at', platform: 'sensor', name: 'Transfer from battery', device_class: 'timestamp', category: D },
   { key: 'date', field: 'sampled_at', platform: 'sensor', name: 'Status date', device_class: 'timestamp', category: D, enabled: false },
-  // Core's key is "end apc"; a space is not allowed in unique ids (§8), hence the underscore.
+  // Core's key is "end apc"; a space is not allowed in unique ids (docs/homeassistant.md#checklist-the-validator-enforces), hence the underscore.
   { key: 'end_apc', field: 'reported_at', platform: 'sensor', name: 'Date and time', device_class: 'timestamp', category: D, enabled: false },
   { key: 'data_age', field: 'data_age_s', platform: 'sensor', name: 'Data age', device_class: 'duration', unit: 's', category: D },
   // Changes on every poll: enabled it would write one recorder row per poll per UPS into the
@@ -125,7 +125,7 @@ const SENSORS = [
   { key: 'energy', field: 'energy_kwh', platform: 'sensor', name: 'Energy', device_class: 'energy', unit: 'kWh', state_class: 'total_increasing', precision: 3 },
 ] as const satisfies readonly EntityDef[];
 
-/** Condition flags (binary_sensor platform, homeassistant.md §3). */
+/** Condition flags (binary_sensor platform, docs/homeassistant.md#binary-sensors). */
 // biome-ignore format: one row per line keeps the table readable as a table
 const BINARY_SENSORS = [
   // Core's only binary sensor is "Online status" (key `statflag`, ON when STATFLAG & 0x08).
@@ -134,7 +134,7 @@ const BINARY_SENSORS = [
   { key: 'online', field: 'online', platform: 'binary_sensor', name: 'Online status', device_class: 'power' },
   // No device class means "on battery" well (`power` would read inverted), so an icon instead.
   { key: 'on_battery', field: 'on_battery', platform: 'binary_sensor', name: 'On battery', icon: 'mdi:battery-arrow-down' },
-  // `battery` binary class: ON means low (§3).
+  // `battery` binary class: ON means low (docs/homeassistant.md#binary-sensors).
   { key: 'low_battery', field: 'low_battery', platform: 'binary_sensor', name: 'Low battery', device_class: 'battery' },
   { key: 'replace_battery', field: 'replace_battery', platform: 'binary_sensor', name: 'Replace battery', device_class: 'problem' },
   { key: 'overload', field: 'overload', platform: 'binary_sensor', name: 'Overload', device_class: 'problem' },

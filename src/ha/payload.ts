@@ -1,10 +1,10 @@
 /**
- * Wire types of a device-based discovery payload (homeassistant.md §1.4), with the
- * abbreviated keys of §1.10. Only abbreviated forms appear here, so a payload can never
- * carry both the short and the long form of one option (§8).
+ * Wire types of a device-based discovery payload (docs/homeassistant.md#discovery-topic-and-payload), with the
+ * abbreviated keys of docs/homeassistant.md#discovery-topic-and-payload. Only abbreviated forms appear here, so a payload can never
+ * carry both the short and the long form of one option (docs/homeassistant.md#checklist-the-validator-enforces).
  */
 
-/** MQTT platforms a `cmps` entry may name (§8, topic level). */
+/** MQTT platforms a `cmps` entry may name (docs/homeassistant.md#checklist-the-validator-enforces, topic level). */
 export const COMPONENT_PLATFORMS = [
   'sensor',
   'binary_sensor',
@@ -22,14 +22,14 @@ export function isComponentPlatform(value: string): value is ComponentPlatform {
   return (COMPONENT_PLATFORMS as readonly string[]).includes(value);
 }
 
-/** One availability topic; payloads default to `online`/`offline` (§1.6). */
+/** One availability topic; payloads default to `online`/`offline` (docs/homeassistant.md#availability). */
 export interface AvailabilityItem {
   t: string;
   pl_avail?: string;
   pl_not_avail?: string;
 }
 
-/** Options of one `cmps` entry. A removal stub carries only `p` (§1.4). */
+/** Options of one `cmps` entry. A removal stub carries only `p` (docs/homeassistant.md#discovery-topic-and-payload). */
 export interface ComponentConfig {
   p: ComponentPlatform;
   uniq_id?: string;
@@ -64,7 +64,7 @@ export interface ComponentConfig {
   mode?: 'auto' | 'box' | 'slider';
 }
 
-/** The strict device block (§1.7): nothing but these keys is accepted by HA. */
+/** The strict device block (docs/homeassistant.md#device-block): nothing but these keys is accepted by HA. */
 export interface DeviceBlock {
   ids: string[];
   name: string;
@@ -80,14 +80,14 @@ export interface DeviceBlock {
   via_device?: string;
 }
 
-/** The strict origin block (§1.7). */
+/** The strict origin block (docs/homeassistant.md#device-block). */
 export interface OriginBlock {
   name: string;
   sw: string;
   url: string;
 }
 
-/** Root of `<prefix>/device/<id>/config`; every key is in the root schema of §1.4. */
+/** Root of `<prefix>/device/<id>/config`; every key is in the root schema of docs/homeassistant.md#discovery-topic-and-payload. */
 export interface DeviceDiscoveryPayload {
   dev: DeviceBlock;
   o: OriginBlock;

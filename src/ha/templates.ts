@@ -2,7 +2,7 @@
  * The two value-template forms discovery emits. Both tolerate an absent key: the bridge's
  * reduced comm-lost state carries no measurements, and rendering the string `None` makes
  * HA's MQTT sensor and binary_sensor set the state to unknown instead of logging a template
- * error (homeassistant.md §2.2; core PR #53227 introduced the `None` convention).
+ * error (docs/homeassistant.md#sensors; home-assistant/core PR #53227 introduced the `None` convention).
  */
 
 /**
@@ -35,7 +35,7 @@ export function valueTemplate(field: string): string {
   return `{{ ${v} if ${v} is defined else 'None' }}`;
 }
 
-/** A JSON boolean as binary_sensor's default `ON`/`OFF`, or unknown when absent (§3). */
+/** A JSON boolean as binary_sensor's default `ON`/`OFF`, or unknown when absent (docs/homeassistant.md#binary-sensors). */
 export function flagTemplate(field: string): string {
   const v = access(field);
   return `{{ ('ON' if ${v} else 'OFF') if ${v} is defined else 'None' }}`;

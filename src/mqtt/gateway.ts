@@ -51,7 +51,7 @@ export const RETAINED_SCAN_TIMEOUT_MS = 3000;
 export const STOP_TIMEOUT_MS = 3000;
 
 /**
- * The one place that speaks MQTT (style.md habit 8): last will, bridge birth, the wildcard
+ * The one place that speaks MQTT (I/O stays at this edge): last will, bridge birth, the wildcard
  * guard, the retained registry and subscriptions. Nothing else imports `mqtt`.
  *
  * While the broker is unreachable, ordinary publishes are dropped: on every (re)connect the
@@ -126,7 +126,7 @@ export class MqttGateway {
       this.isConnected = true;
       this.stats.connects++;
       this.logger.info({ url: redactUrl(o.url) }, 'connected to MQTT broker');
-      // Birth and will share topic, QoS and retain flag (homeassistant.md §1.6, §7 item 7).
+      // Birth and will share topic, QoS and retain flag (docs/homeassistant.md#availability, #pitfalls).
       client.publish(o.bridgeStateTopic, 'online', { qos: 1, retain: true });
       this.retainedTopics.add(o.bridgeStateTopic);
       this.flushQueue();

@@ -25,7 +25,7 @@ export function isPublishableTopic(topic: string): boolean {
 }
 
 /**
- * Home Assistant's device-based discovery topic of one UPS (docs/homeassistant.md):
+ * Home Assistant's device-based discovery topic of one UPS (docs/homeassistant.md#discovery-topic-and-payload):
  * `<prefix>/device/ups2mqtt_<ups_id>/config`, the id reduced to the characters HA allows.
  */
 export function discoveryTopic(prefix: string, upsId: string): string {

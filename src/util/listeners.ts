@@ -2,7 +2,7 @@ import type { Logger } from '../core/log.ts';
 
 /**
  * A typed listener list. A throwing (or rejecting) listener is logged and does not stop the
- * others or the emitter (style.md habit 9).
+ * others or the emitter.
  */
 export class Listeners<Args extends unknown[]> {
   private readonly fns = new Set<(...args: Args) => unknown>();

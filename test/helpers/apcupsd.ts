@@ -1,6 +1,6 @@
 /**
  * A REAL apcupsd for integration tests, running as an NIS slave of a {@link FakeNisMaster}
- * (testing-notes "apcupsd without hardware", option 2; protocols §1.12).
+ * (docs/protocols/nis.md#running-apcupsd-without-a-ups).
  *
  * Safety: everything it may write or execute lives in a private temporary folder: its
  * config (never /etc/apcupsd), PID file, lock, events and status files, the power-fail and
@@ -287,7 +287,7 @@ export function nisRequest(port: number, command: string, timeoutMs = 5000): Pro
 
 /**
  * `status` lines as a key → value map. The key is trimmed; the value is everything after
- * the first `: ` without the newline, trailing blanks kept (`ONLINE SLAVE `) (§1.5).
+ * the first `: ` without the newline, trailing blanks kept (`ONLINE SLAVE `) (docs/protocols/nis.md#records-and-parsing).
  */
 export function nisFields(lines: readonly string[]): Map<string, string> {
   const fields = new Map<string, string>();

@@ -1,10 +1,10 @@
 /**
  * A scripted apcupsd NIS server on 127.0.0.1. It is (a) the "UPS" that a real apcupsd in
- * `UPSTYPE net` mode polls (testing-notes "Network slave", protocols §1.12), and (b) a cheap
+ * `UPSTYPE net` mode polls (docs/protocols/nis.md#running-apcupsd-without-a-ups), and (b) a cheap
  * NIS endpoint for client tests and benchmarks (one net.Server per instance, replies cached).
  *
- * The wire format and text layout follow protocols §1.1 (2-byte big-endian length per
- * message, `00 00` ends a reply), §1.2 (header record) and §1.5 (record layout).
+ * The wire format and text layout follow docs/protocols/nis.md#framing (2-byte big-endian length per
+ * message, `00 00` ends a reply), docs/protocols/nis.md#the-header-record (header record) and docs/protocols/nis.md#records-and-parsing (record layout).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Ups2MqttError } from '../../src/core/errors.ts';
@@ -13,10 +13,10 @@ import { LOOPBACK } from './ports.ts';
 /** One status record: key (≤ 9 characters) and value, exactly as sent (trailing blanks kept). */
 export type NisRecord = readonly [key: string, value: string];
 
-/** The `00 00` message that ends every reply (§1.1). */
+/** The `00 00` message that ends every reply (docs/protocols/nis.md#framing). */
 export const NIS_END = Buffer.from([0, 0]);
 
-/** Frames one message: 2-byte unsigned big-endian length, then the bytes (§1.1). */
+/** Frames one message: 2-byte unsigned big-endian length, then the bytes (docs/protocols/nis.md#framing). */
 export function encodeNisFrame(payload: string | Buffer): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
   if (body.length > 0xffff) {
@@ -47,13 +47,13 @@ export class NisFrameReader {
   }
 }
 
-/** `KEY      : value\n`: key left-justified in 9 characters, then `: ` (§1.5). */
+/** `KEY      : value\n`: key left-justified in 9 characters, then `: ` (docs/protocols/nis.md#records-and-parsing). */
 export function formatNisLine(key: string, value: string): string {
   return `${key.padEnd(9)}: ${value}\n`;
 }
 
 /**
- * The lines of a `status` reply: the `APC      : 001,NNN,BBBB` header (§1.2: NNN records
+ * The lines of a `status` reply: the `APC      : 001,NNN,BBBB` header (docs/protocols/nis.md#the-header-record: NNN records
  * follow, BBBB bytes including newlines), then one line per record.
  */
 export function formatNisStatus(records: readonly NisRecord[]): string[] {
@@ -65,8 +65,8 @@ export function formatNisStatus(records: readonly NisRecord[]): string[] {
 
 /**
  * apcupsd's 3.14.8+ timestamp in the host's local zone, `YYYY-MM-DD HH:MM:SS +ZZZZ` plus the
- * two trailing spaces it always sends (§1.5, testing-notes). An events line is this followed
- * directly by the message (§1.11).
+ * two trailing spaces it always sends (docs/protocols/nis.md#records-and-parsing). An events line is this followed
+ * directly by the message (docs/protocols/nis.md#event-log).
  */
 export function formatNisTimestamp(date: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
@@ -78,7 +78,7 @@ export function formatNisTimestamp(date: Date): string {
   return `${day} ${time} ${zone}  `;
 }
 
-/** STATUS words → STATFLAG bits (§1.8, §1.9). */
+/** STATUS words → STATFLAG bits (docs/protocols/nis.md#status-words-and-statflag-bits, docs/protocols/nis.md#status-words-and-statflag-bits). */
 const STATUS_BITS: Readonly<Record<string, number>> = {
   CAL: 0x01,
   TRIM: 0x02,
@@ -97,7 +97,7 @@ const BATTPRESENT = 0x04000000;
 
 /**
  * The STATFLAG value apcupsd would show for these STATUS words: their bits plus `plugged`
- * and `battpresent` (cleared by `NOBATT`), formatted `0x%08X` (§1.9). A slave apcupsd takes
+ * and `battpresent` (cleared by `NOBATT`), formatted `0x%08X` (docs/protocols/nis.md#status-words-and-statflag-bits). A slave apcupsd takes
  * its state from this field, not from STATUS (apcupsd `drivers/net`), so they must agree.
  */
 export function statusFlagFor(words: string): string {
@@ -110,7 +110,7 @@ export function statusFlagFor(words: string): string {
 }
 
 /**
- * A realistic master status in 3.14.14 layout (a USB Back-UPS, shape of §1.6 A), with
+ * A realistic master status in 3.14.14 layout (a USB Back-UPS, shape of the Back-UPS sample in test/fixtures/nis), with
  * timestamps from `now` and `startedAt`. Values are made up; the battery is full and the
  * runtime long so that a slave never decides to shut down.
  */
@@ -168,7 +168,7 @@ export function withRecord(records: readonly NisRecord[], key: string, value: st
   return out;
 }
 
-/** Error payloads apcupsd sends, NUL included (§1.1). */
+/** Error payloads apcupsd sends, NUL included (docs/protocols/nis.md#framing). */
 export const NIS_INVALID_COMMAND = 'Invalid command\n\0';
 export const NIS_NOT_AVAILABLE = 'Not available\n\0';
 
@@ -188,7 +188,7 @@ export type MasterMode = 'normal' | 'paused' | 'close-mid-reply' | 'close-on-acc
 
 /**
  * `single-write` sends a reply in one write (cheap, for benchmarks); `per-frame` writes each
- * message separately, as apcupsd does (§1.3 notes its many small writes), so clients meet
+ * message separately, as apcupsd does (docs/protocols/nis.md#connections-and-timeouts notes its many small writes), so clients meet
  * replies split across TCP segments.
  */
 export type MasterChunking = 'single-write' | 'per-frame';
@@ -198,7 +198,7 @@ export interface FakeNisMasterOptions {
   /** Port to listen on; default 0 (the kernel picks one; read `port` after `start()`). */
   port?: number;
   chunking?: MasterChunking;
-  /** Closes a connection idle this long, like apcupsd's 15 s select (§1.3); 0 = never. */
+  /** Closes a connection idle this long, like apcupsd's 15 s select (docs/protocols/nis.md#connections-and-timeouts); 0 = never. */
   idleTimeoutMs?: number;
   /** Time source for live `DATE`/`END APC`; default the system time. */
   now?: () => Date;
@@ -313,7 +313,7 @@ export class FakeNisMaster {
     return this.status.kind === 'records' ? this.status.records : undefined;
   }
 
-  /** Lines for `events` (without `\n`); `undefined` answers `Not available` (§1.1). */
+  /** Lines for `events` (without `\n`); `undefined` answers `Not available` (docs/protocols/nis.md#framing). */
   setEvents(lines: readonly string[] | undefined): void {
     this.events = lines;
   }
@@ -411,7 +411,7 @@ export class FakeNisMaster {
     for (const waiter of [...this.waiters]) waiter(request);
     if (socket.destroyed) return;
     if (this.mode === 'paused') {
-      // A hung server: apcupsd's 15 s idle close (§1.3) applies between commands, never
+      // A hung server: apcupsd's 15 s idle close (docs/protocols/nis.md#connections-and-timeouts) applies between commands, never
       // while a reply is owed, so a paused connection stays open until stop().
       socket.setTimeout(0);
       return;
@@ -432,7 +432,7 @@ export class FakeNisMaster {
     if (command === 'status') return this.statusReply();
     if (command === 'events') {
       if (this.events === undefined) return encodeNisLines([NIS_NOT_AVAILABLE]);
-      // apcupsd answers with the last 50 lines of its events file (§1.11).
+      // apcupsd answers with the last 50 lines of its events file (docs/protocols/nis.md#event-log).
       return encodeNisLines(this.events.slice(-50).map((line) => `${line}\n`));
     }
     return encodeNisLines([NIS_INVALID_COMMAND]);

@@ -1,11 +1,11 @@
 /**
  * A static validator for Home Assistant MQTT discovery payloads: every item of
- * homeassistant.md §8 that can be checked without a running HA, plus a tiny evaluator for
+ * docs/homeassistant.md#checklist-the-validator-enforces that can be checked without a running HA, plus a tiny evaluator for
  * the value-template forms ups2mqtt emits, so tests can render each entity against a sample
  * state the way HA would.
  *
  * It deliberately imports nothing from src/ha: its tables are written from the reference
- * (§1.4, §1.7, §1.10, §2.1, §3, §8), so a mistake in the builder cannot hide behind the same
+ * (docs/homeassistant.md#discovery-topic-and-payload, docs/homeassistant.md#device-block, docs/homeassistant.md#discovery-topic-and-payload, docs/homeassistant.md#sensors, docs/homeassistant.md#binary-sensors, docs/homeassistant.md#checklist-the-validator-enforces), so a mistake in the builder cannot hide behind the same
  * mistake in the checker. Every error starts with a rule id in brackets, e.g.
  * `[sensor.unit] cmps.linev: …`, so tests can assert which rule fired.
  *
@@ -21,10 +21,10 @@ function words(list: string): Set<string> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Tables (homeassistant.md)
+// Tables (docs/homeassistant.md; Home Assistant's mqtt/abbreviations.py and schemas)
 // ---------------------------------------------------------------------------------------
 
-/** §1.10: abbreviation → full key, as HA expands them in a component or at the root. */
+/** docs/homeassistant.md#discovery-topic-and-payload: abbreviation → full key, as HA expands them in a component or at the root. */
 const ABBREVIATIONS: Readonly<Record<string, string>> = {
   avty: 'availability',
   avty_t: 'availability_topic',
@@ -76,7 +76,7 @@ const ABBREVIATIONS: Readonly<Record<string, string>> = {
   migr_discvry: 'migrate_discovery',
 };
 
-/** §1.7: device block abbreviations (`via_device` has none). */
+/** docs/homeassistant.md#device-block: device block abbreviations (`via_device` has none). */
 const DEVICE_ABBREVIATIONS: Readonly<Record<string, string>> = {
   ids: 'identifiers',
   cns: 'connections',
@@ -102,14 +102,14 @@ const AVAILABILITY_ABBREVIATIONS: Readonly<Record<string, string>> = {
   val_tpl: 'value_template',
 };
 
-/** §1.4: the strict device-discovery root schema. */
+/** docs/homeassistant.md#discovery-topic-and-payload: the strict device-discovery root schema. */
 const ROOT_KEYS = words(`
   device origin components availability availability_topic availability_mode
   availability_template payload_available payload_not_available state_topic command_topic
   qos encoding message_expiry_interval
 `);
 
-/** Root options HA copies into a component that does not set them (§1.4). */
+/** Root options HA copies into a component that does not set them (docs/homeassistant.md#discovery-topic-and-payload). */
 const SHARED_ROOT_KEYS = [...ROOT_KEYS].filter(
   (k) => k !== 'device' && k !== 'origin' && k !== 'components',
 );
@@ -137,7 +137,7 @@ const DEVICE_KEYS = words(`
 
 const ORIGIN_KEYS = new Set(['name', 'sw_version', 'support_url']);
 
-/** Options of the platforms ups2mqtt may use (§1.9, §3, §4). Others are silently dropped by HA. */
+/** Options of the platforms ups2mqtt may use (docs/homeassistant.md#discovery-topic-and-payload, docs/homeassistant.md#binary-sensors, docs/homeassistant.md#buttons-numbers-and-events). Others are silently dropped by HA. */
 const COMPONENT_KEYS = new Set([
   ...Object.values(ABBREVIATIONS).filter(
     (k) => !['components', 'origin', 'device', 'object_id', 'migrate_discovery'].includes(k),
@@ -154,7 +154,7 @@ const COMPONENT_KEYS = new Set([
   '~',
 ]);
 
-/** §8 topic level. */
+/** docs/homeassistant.md#checklist-the-validator-enforces topic level. */
 const PLATFORMS = words(`
   sensor binary_sensor button select number switch update event
 `);
@@ -172,10 +172,10 @@ const SENSOR_DEVICE_CLASSES = words(`
   volume_flow_rate volume_storage water weight wind_direction wind_speed
 `);
 
-/** Device classes whose state is not a number (§2.1): no unit, no state class. */
+/** Device classes whose state is not a number (docs/homeassistant.md#sensors): no unit, no state class. */
 const NON_NUMERIC_CLASSES = new Set(['date', 'enum', 'timestamp', 'uptime']);
 
-/** §2.1, exact strings (`°` U+00B0, `µ` U+00B5). `null` = "no unit" is allowed. */
+/** docs/homeassistant.md#sensors, exact strings (`°` U+00B0, `µ` U+00B5). `null` = "no unit" is allowed. */
 const UNITS: Readonly<Record<string, readonly (string | null)[]>> = {
   battery: ['%'],
   voltage: ['V', 'mV', 'µV', 'kV', 'MV'],
@@ -190,7 +190,7 @@ const UNITS: Readonly<Record<string, readonly (string | null)[]>> = {
   power_factor: ['%', null],
 };
 
-/** §2.1 allowed state classes per device class. */
+/** docs/homeassistant.md#sensors allowed state classes per device class. */
 const STATE_CLASSES_FOR: Readonly<Record<string, readonly string[]>> = {
   battery: ['measurement'],
   voltage: ['measurement'],
@@ -257,7 +257,7 @@ export function validateDiscovery(
 }
 
 /**
- * Validates several messages together: adds the cross-payload rules of §8 (unique ids and
+ * Validates several messages together: adds the cross-payload rules of docs/homeassistant.md#checklist-the-validator-enforces (unique ids and
  * default entity ids unique per platform across payloads; identifiers never shared by two
  * devices).
  */
@@ -306,7 +306,7 @@ function isObj(v: unknown): v is Obj {
 
 /**
  * Expands abbreviations like HA does; flags a key present in both forms and the removed
- * `object_id` (§0, §8).
+ * `object_id` (docs/homeassistant.md#version-floor, docs/homeassistant.md#checklist-the-validator-enforces).
  */
 function expand(ctx: Context, raw: Obj, map: Readonly<Record<string, string>>, path: string): Obj {
   const out: Obj = {};
@@ -369,7 +369,12 @@ function validateDeviceRoot(ctx: Context, raw: Obj): void {
   const rootKeys = old ? ROOT_KEYS_2024_11 : ROOT_KEYS;
   for (const k of Object.keys(root)) {
     if (!rootKeys.has(k) && k !== 'object_id') {
-      fail(ctx, 'root.unknown_key', 'root', `"${k}" is not allowed (strict root schema, §1.4)`);
+      fail(
+        ctx,
+        'root.unknown_key',
+        'root',
+        `"${k}" is not allowed (strict root schema, docs/homeassistant.md#discovery-topic-and-payload)`,
+      );
     }
   }
   for (const k of ['device', 'origin', 'components']) {
@@ -494,7 +499,7 @@ function validateComponent(
     return;
   }
   if (typeof platform !== 'string') return;
-  // `{"p": …}` alone is HA's component-removal step (§1.4).
+  // `{"p": …}` alone is HA's component-removal step (docs/homeassistant.md#discovery-topic-and-payload).
   if (topicPlatform === undefined && Object.keys(own).length === 1) return;
   for (const k of Object.keys(own)) {
     if (!COMPONENT_KEYS.has(k) && k !== 'object_id') {
@@ -753,7 +758,12 @@ const PLATFORM_RULES: Readonly<Record<string, Rule>> = {
       );
     }
     if (c.retain === true)
-      fail(ctx, 'button.retain', path, 'retain must be absent or false (§7.12)');
+      fail(
+        ctx,
+        'button.retain',
+        path,
+        'retain must be absent or false (docs/homeassistant.md#pitfalls)',
+      );
     const cmd = typeof c.command_topic === 'string' ? c.command_topic : '';
     // Buttons that cut power; cancelling a shutdown (shutdown.stop) must stay at hand.
     const cutsPower = /\/command\/(shutdown\.(return|stayoff|reboot)|load\.off)/.test(cmd);
@@ -776,7 +786,7 @@ const PLATFORM_RULES: Readonly<Record<string, Rule>> = {
       fail(ctx, 'select.command_topic', path, 'command_topic is required');
   },
   number(ctx, c, path) {
-    // HA's defaults are min 1, max 100, step 1 (§4.2, unverified); explicit values are checked.
+    // HA's defaults are min 1, max 100, step 1 (docs/homeassistant.md#buttons-numbers-and-events, unverified); explicit values are checked.
     const min = typeof c.min === 'number' ? c.min : 1;
     const max = typeof c.max === 'number' ? c.max : 100;
     if (!(min < max)) fail(ctx, 'number.range', path, `min ${min} is not below max ${max}`);
@@ -1048,7 +1058,7 @@ function toText(v: Value): string {
 /**
  * Renders every sensor/binary_sensor of a device payload that listens on `stateTopic`
  * (default: the root state topic) against `statePayloadJson`, and checks what HA would
- * receive (§8 "Numeric sensors only ever receive numbers", "Timestamp sensors receive
+ * receive (docs/homeassistant.md#checklist-the-validator-enforces "Numeric sensors only ever receive numbers", "Timestamp sensors receive
  * ISO-8601 with timezone offset", enum values within options, binary ON/OFF/None).
  */
 export function checkRenderedStates(
@@ -1090,7 +1100,7 @@ function binaryProblem(c: Obj, out: string): string | undefined {
 }
 
 function sensorProblem(c: Obj, out: string): string | undefined {
-  // HA ignores an empty rendering and sets unknown on `None` (§2.2).
+  // HA ignores an empty rendering and sets unknown on `None` (docs/homeassistant.md#sensors).
   if (out === 'None' || out === '') return undefined;
   const dc = c.device_class as string | undefined;
   if (dc === 'enum') {

@@ -1,6 +1,6 @@
 /**
  * A real mosquitto broker on 127.0.0.1 for integration tests: private temporary folder,
- * private config, foreground process stopped by its PID (testing-notes "mosquitto").
+ * private config, foreground process stopped by its PID; never the packaged service.
  */
 import { execFile } from 'node:child_process';
 import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -161,7 +161,7 @@ class MosquittoBroker implements MosquittoHandle {
 
 /**
  * Started as root, mosquitto switches to user `mosquitto` *before* it reads the password
- * file (testing-notes "mosquitto"), so that user must be able to enter the private folder
+ * file (mosquitto 2.x drops privileges first), so that user must be able to enter the private folder
  * and read the files. As any other user it does not switch, and nothing needs doing.
  */
 async function handOverToBrokerUser(

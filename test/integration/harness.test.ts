@@ -113,7 +113,7 @@ describe('mosquitto', () => {
   });
 });
 
-/** protocols §1.6 A, the USB Back-UPS sample, trailing blanks as apcupsd sends them. */
+/** the Back-UPS sample in test/fixtures/nis, the USB Back-UPS sample, trailing blanks as apcupsd sends them. */
 const SAMPLE_A: NisRecord[] = [
   ['DATE', '2024-03-02 14:05:11 +0100  '],
   ['HOSTNAME', 'nas01'],
@@ -160,7 +160,7 @@ describe('fake NIS master', () => {
 
   test('layout: header counts, 9-character keys, timestamps with two trailing spaces', () => {
     const lines = formatNisStatus(SAMPLE_A);
-    assert.equal(lines[0], 'APC      : 001,037,0919\n'); // the count §1.6 A states
+    assert.equal(lines[0], 'APC      : 001,037,0919\n'); // the count the Back-UPS sample in test/fixtures/nis states
     assert.equal(lines[8], 'STARTTIME: 2024-02-28 09:12:40 +0100  \n');
     assert.equal(lines[37], 'END APC  : 2024-03-02 14:05:19 +0100  \n');
     assert.equal(
@@ -180,7 +180,7 @@ describe('fake NIS master', () => {
     ['ONLINE NOBATT', '0x01000008'],
     ['ONLINE SLAVE', '0x05000408'],
   ] as const) {
-    test(`statusFlagFor(${words}) = ${flag} (protocols §1.9 typical values)`, () => {
+    test(`statusFlagFor(${words}) = ${flag} (docs/protocols/nis.md#status-words-and-statflag-bits typical values)`, () => {
       assert.equal(statusFlagFor(words), flag);
     });
   }
@@ -265,7 +265,7 @@ type SlaveView = 'copied' | 'dropped' | 'own' | string;
 const TS = '2020-01-01 00:00:00 +0000  ';
 
 /**
- * The master's full status, one row per field apcupsd 3.14.14 can emit (protocols §1.7),
+ * The master's full status, one row per field apcupsd 3.14.14 can emit (docs/protocols/nis.md#status-fields),
  * with what the slave shows for it (observed): `copied` verbatim, `dropped`, `own` (the
  * slave's own value, checked separately), or the exact text it shows instead. Values differ
  * from the slave's own where possible, so that "copied" cannot pass by coincidence.
@@ -496,7 +496,7 @@ describe('real apcupsd as an NIS slave of the fake master', () => {
     await master.stop();
     const lost = await awaitStatus((f) => f.get('STATUS') === 'COMMLOST ', 10_000);
     t.diagnostic(`COMMLOST visible ${Date.now() - stoppedAt} ms after the master stopped`);
-    assert.equal(lost.get('STATFLAG'), '0x05000508'); // ONLINE stays set (protocols §1.3)
+    assert.equal(lost.get('STATFLAG'), '0x05000508'); // ONLINE stays set (docs/protocols/nis.md#connections-and-timeouts)
     const later = await awaitStatus((f) => f.get('END APC') !== lost.get('END APC'), 3000);
     assert.equal(later.get('DATE'), lost.get('DATE'));
     assert.equal(later.get('MASTERUPD'), lost.get('MASTERUPD'));

@@ -18,7 +18,7 @@ import {
 } from './sequence.ts';
 
 /**
- * NUT instant commands played as Smart byte sequences (protocols.md §3.4, §6.4), with the
+ * NUT instant commands played as Smart byte sequences (docs/protocols/apcsmart.md#actions; docs/mqtt.md#commands), with the
  * state checks that keep the toggles (`W`, `D`) from doing the opposite of what was asked.
  * Runs inside one protocol session, so nothing else is sent in between.
  */
@@ -42,9 +42,9 @@ export interface ActionResult {
   calibrating?: boolean;
 }
 
-/** The beeper values of `k` each beeper command steps to (§3.3). */
+/** The beeper values of `k` each beeper command steps to (docs/protocols/apcsmart.md#queries). */
 export const BEEPER_TARGETS = { 'beeper.enable': '0', 'beeper.disable': 'N' } as const;
-/** How long to wait for the `|` that confirms an EEPROM step (about 5 s, §3.7). */
+/** How long to wait for the `|` that confirms an EEPROM step (about 5 s, docs/protocols/apcsmart.md#eeprom-settings). */
 export const EEPROM_CONFIRM_MS = 7000;
 /** `k` has four values (0 T L N): at most three steps reach any of them. */
 const MAX_EEPROM_STEPS = 4;
@@ -97,7 +97,7 @@ export async function runAction(
       const q = await readStatus(io);
       const onLine = (q & STATUS_BITS.online) !== 0 && (q & STATUS_BITS.on_battery) === 0;
       // NUT's default shutdown type: `S` only works on battery, `@000` works on line and
-      // brings the output back as soon as the mains is there (§3.4).
+      // brings the output back as soon as the mains is there (docs/protocols/apcsmart.md#actions).
       const seq = onLine ? hibernate(0) : softShutdown();
       const ack = await play(io, seq);
       return { message: `shutdown with return sent (${seq.label}, acknowledged ${ack})` };
@@ -125,7 +125,7 @@ function play(io: SmartIo, seq: SmartSequence): Promise<string> {
   return runSequence(io, seq);
 }
 
-/** `Q` as a number, asked again while it answers `SM` (§3.2). */
+/** `Q` as a number, asked again while it answers `SM` (docs/protocols/apcsmart.md#conversation-rules). */
 async function readStatus(io: SmartIo): Promise<number> {
   for (let i = 0; i < 4; i++) {
     const reply = await io.query('Q');
@@ -141,7 +141,7 @@ async function readStatus(io: SmartIo): Promise<number> {
 }
 
 /**
- * Steps an EEPROM value with `-` until it reads `target` (§3.7; NUT's setvar does the same):
+ * Steps an EEPROM value with `-` until it reads `target` (docs/protocols/apcsmart.md#eeprom-settings; NUT's setvar does the same):
  * ask the letter, send `-` (`OK`), wait for the `|` confirmation, ask again. Each step is one
  * EEPROM write, made only because a user asked for this command.
  */

@@ -7,7 +7,7 @@ import { TRANSFER_REASONS } from './map.ts';
  */
 
 /**
- * The state an alert announces (protocols.md §3.6, §6.1), applied at once so the bridge
+ * The state an alert announces (docs/protocols/apcsmart.md#alert-characters), applied at once so the bridge
  * publishes it without waiting for the next poll. `*` (load about to go off), `&`
  * (Measure-UPS alarm) and `|` (EEPROM changed) change no flag: they only wake the bridge.
  */
@@ -38,7 +38,7 @@ export function applyAlerts(data: UpsData, alerts: readonly AlertChar[]): UpsDat
  */
 export interface BatteryEpisode {
   startedAt: number;
-  /** The unit went on battery for it (it does: `!` … `$`, §3.4). */
+  /** The unit went on battery for it (it does: `!` … `$`, docs/protocols/apcsmart.md#actions). */
   sawBattery: boolean;
 }
 
@@ -65,7 +65,7 @@ export function followEpisode(
  * Marks a running self-test. While a test this source started runs, `self_test_result` is
  * `in_progress` (`X` still holds the previous result). Otherwise a test (also one started at
  * the front panel or by the UPS's own schedule) shows as "on battery, last transfer: self
- * test" (§6.1).
+ * test" (docs/mqtt.md#keys).
  */
 export function markSelfTest(data: UpsData, running: BatteryEpisode | undefined): UpsData {
   if (running !== undefined) {

@@ -2,7 +2,7 @@ import { CTRL_N, DEL } from './codes.ts';
 import { ALERT_CHARS } from './framing.ts';
 
 /**
- * What a Smart UPS can do, from its protocol-info reply `a` (protocols.md §3.3), and the
+ * What a Smart UPS can do, from its protocol-info reply `a` (docs/protocols/apcsmart.md#queries), and the
  * query sets and instant commands that follow from it. Pure.
  */
 
@@ -16,7 +16,7 @@ export interface ProtocolInfo {
   extra?: string;
 }
 
-/** NUT's check of the `a` reply (§3.3). */
+/** NUT's check of the `a` reply (docs/protocols/apcsmart.md#queries). */
 const PROTOCOL_INFO = /^([0-9])\.([^.]*)\.([^.]+)(?:\.([^.]+))?$/;
 const LEADING_ALERTS = new RegExp(`^[${ALERT_CHARS.map((c) => `\\${c}`).join('')}]+(?=[0-9]\\.)`);
 
@@ -39,7 +39,7 @@ export function parseProtocolInfo(reply: string): ProtocolInfo | undefined {
 
 /**
  * Letters read on every poll, most important first: status, then measurements, then
- * registers and optional probes (§3.3, §6.1–6.2). Only those the unit lists are asked.
+ * registers and optional probes (docs/protocols/apcsmart.md#queries, docs/mqtt.md#keys). Only those the unit lists are asked.
  */
 export const POLL_LETTERS: readonly string[] = [
   'Q', // status byte
@@ -100,7 +100,7 @@ export function supportedLetters(
   return info === undefined ? [...wanted] : wanted.filter((c) => info.commands.has(c));
 }
 
-/** The NUT instant commands this source can send, and the request bytes each needs (§6.4). */
+/** The NUT instant commands this source can send, and the request bytes each needs (docs/mqtt.md#commands). */
 export const COMMAND_LETTERS = {
   'test.battery.start.quick': ['W'],
   'test.battery.stop': ['W'],
@@ -114,7 +114,7 @@ export const COMMAND_LETTERS = {
   'shutdown.stop': [DEL],
   'load.off': ['Z'],
   'load.on': [CTRL_N],
-  // The beeper is the EEPROM value `k`, stepped with `-` (§3.7).
+  // The beeper is the EEPROM value `k`, stepped with `-` (docs/protocols/apcsmart.md#eeprom-settings).
   'beeper.enable': ['k', '-'],
   'beeper.disable': ['k', '-'],
 } as const satisfies Record<string, readonly string[]>;

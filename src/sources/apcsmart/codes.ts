@@ -1,4 +1,4 @@
-/** Bytes of the Smart protocol that are not printable letters (protocols.md §3.3, §3.4). */
+/** Bytes of the Smart protocol that are not printable letters (docs/protocols/apcsmart.md#queries, #actions). */
 
 export const CTRL_A = '\x01';
 export const CTRL_N = '\x0e';

@@ -1,16 +1,16 @@
 import { Ups2MqttError } from '../../core/errors.ts';
 
 /**
- * APC Smart (UPS-Link) reply framing (protocols.md §3.2, §3.6). Replies are ASCII lines that
+ * APC Smart (UPS-Link) reply framing (docs/protocols/apcsmart.md#conversation-rules, #alert-characters). Replies are ASCII lines that
  * end in CR LF; alert characters arrive at any time, unframed, even in the middle of a reply.
  * Pure: no serial port here.
  */
 
-/** The asynchronous alert characters of §3.6. */
+/** The asynchronous alert characters of docs/protocols/apcsmart.md#alert-characters. */
 export const ALERT_CHARS = ['!', '$', '%', '+', '?', '=', '#', '&', '|', '*'] as const;
 export type AlertChar = (typeof ALERT_CHARS)[number];
 
-/** What each alert means (§3.6), for logs and docs. */
+/** What each alert means (docs/protocols/apcsmart.md#alert-characters), for logs and docs. */
 export const ALERT_MEANINGS: Readonly<Record<AlertChar, string>> = {
   '!': 'line failure, now on battery',
   $: 'utility power restored',
@@ -26,7 +26,7 @@ export const ALERT_MEANINGS: Readonly<Record<AlertChar, string>> = {
 
 const ALERT_BYTES: ReadonlySet<number> = new Set(ALERT_CHARS.map((c) => c.charCodeAt(0)));
 
-/** True when `c` is one of the §3.6 alert characters. */
+/** True when `c` is one of the docs/protocols/apcsmart.md#alert-characters alert characters. */
 export function isAlertChar(c: string): c is AlertChar {
   return c.length === 1 && ALERT_BYTES.has(c.charCodeAt(0));
 }
@@ -36,7 +36,7 @@ export function isAlertChar(c: string): c is AlertChar {
  * - `alerts`: peel them off wherever they appear (every ordinary reply);
  * - `raw`: keep them in the line, for the replies that legitimately contain them: the
  *   protocol-info reply `a` lists the alert characters themselves (`3.!$%+?=#|.…`) and the
- *   `^Z` EEPROM table starts with `#` (§3.3, §3.7). NUT reads both with a smaller ignore set
+ *   `^Z` EEPROM table starts with `#` (docs/protocols/apcsmart.md#queries, docs/protocols/apcsmart.md#eeprom-settings). NUT reads both with a smaller ignore set
  *   for the same reason.
  */
 export type AlertMode = 'alerts' | 'raw';

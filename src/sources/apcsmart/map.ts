@@ -2,9 +2,9 @@ import type { SelfTestResult, Sensitivity, UpsData } from '../../core/state.ts';
 import { CTRL_A } from './codes.ts';
 
 /**
- * Smart replies → the normalized state (protocols.md §3.3, §3.5, §6). Pure and table-driven:
+ * Smart replies → the normalized state (docs/protocols/apcsmart.md#queries, #status-byte-and-code-tables, #mapping-to-the-state). Pure and table-driven:
  * one handler per request letter. Replies keep their leading zeros (`009.1`, `0042:`), so
- * numbers are parsed, not copied. Wording of enumerations follows apcupsd (§1.10), so a UPS
+ * numbers are parsed, not copied. Wording of enumerations follows apcupsd (docs/protocols/nis.md#status-fields), so a UPS
  * read directly and the same UPS read through apcupsd's NIS publish the same text.
  */
 
@@ -66,7 +66,7 @@ export function parseHexByte(reply: string): number | undefined {
   return /^[0-9a-fA-F]{1,2}$/.test(t) ? Number.parseInt(t, 16) : undefined;
 }
 
-/** `Q` status bits (§3.5; the low byte of apcupsd's STATFLAG). */
+/** `Q` status bits (docs/protocols/apcsmart.md#status-byte-and-code-tables; the low byte of apcupsd's STATFLAG). */
 export const STATUS_BITS = {
   calibrating: 0x01,
   trim: 0x02,
@@ -89,7 +89,7 @@ export function statusFlags(q: number): UpsData {
   return data;
 }
 
-/** `G` letters in apcupsd's LASTXFER words (§3.5, §1.10). */
+/** `G` letters in apcupsd's LASTXFER words (docs/protocols/apcsmart.md#status-byte-and-code-tables, docs/protocols/nis.md#status-fields). */
 export const TRANSFER_REASONS: Readonly<Record<string, string>> = {
   R: 'Unacceptable line voltage changes',
   H: 'High line voltage',
@@ -114,7 +114,7 @@ const SENSITIVITY: Readonly<Record<string, Sensitivity>> = {
   A: 'auto',
 };
 
-/** `k` in apcupsd's ALARMDEL words (§1.10). */
+/** `k` in apcupsd's ALARMDEL words (docs/protocols/nis.md#status-fields). */
 const ALARM: Readonly<Record<string, string>> = {
   '0': '5 Seconds',
   T: '30 Seconds',
@@ -122,7 +122,7 @@ const ALARM: Readonly<Record<string, string>> = {
   N: 'No alarm',
 };
 
-/** `e`: older firmware answers codes 00–03 for 0/15/25/90 %, newer the percentage (§3.3). */
+/** `e`: older firmware answers codes 00–03 for 0/15/25/90 %, newer the percentage (docs/protocols/apcsmart.md#queries). */
 const RESTART_CODES: Readonly<Record<string, number>> = { '00': 0, '01': 15, '02': 25, '03': 90 };
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -159,7 +159,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   '~': register('fault_register_1'),
   "'": (reply, data) => {
     if (!register('fault_register_2')(reply, data)) return false;
-    // REG2 bit 5: battery disconnected (§3.3; apcupsd's NOBATT comes from it).
+    // REG2 bit 5: battery disconnected (docs/protocols/apcsmart.md#queries; apcupsd's NOBATT comes from it).
     data.battery_missing = ((parseHexByte(reply) ?? 0) & 0x20) !== 0;
     return true;
   },
@@ -215,7 +215,7 @@ export interface SmartMapping {
 /**
  * Maps the latest reply of each letter (`NA` replies are simply absent) to UpsData. `V`
  * (old firmware code) stands in for `b` when `b` is missing; REG3 bits 3–4 (asleep after `@`,
- * shut down by `S`) also mean the output is off (§6.1).
+ * shut down by `S`) also mean the output is off (docs/mqtt.md#keys).
  */
 export function mapSmartValues(values: ReadonlyMap<string, string>): SmartMapping {
   const data: UpsData = { manufacturer: 'APC' };

@@ -5,7 +5,7 @@ import { CTRL_Z, describeCmd, ESC } from './codes.ts';
 import { type AlertChar, SmartLineDecoder } from './framing.ts';
 import type { SmartTransport } from './transport.ts';
 
-/** Reply and handshake timing; defaults follow NUT and apcupsd (§3.8). */
+/** Reply and handshake timing; defaults follow NUT and apcupsd (docs/protocols/apcsmart.md#timing). */
 export interface SmartTimeouts {
   /** Ordinary query reply (apcupsd 1 s, NUT 3 s). */
   replyMs: number;
@@ -67,7 +67,7 @@ type Waiter = {
 };
 
 /**
- * A Smart-protocol client over one transport (protocols.md §3.2, §7 "Smart serial"): one
+ * A Smart-protocol client over one transport (docs/protocols/apcsmart.md#conversation-rules): one
  * outstanding request at a time, every exchange queued as a session, per-request timeouts,
  * `NA` as "not available", and the `Y` → `SM` handshake before the first session and again
  * after any timeout (a late reply must not be taken for the answer to the next request).
@@ -171,7 +171,7 @@ export class SmartProtocol {
   };
 
   /**
-   * `Y` until `SM` (§3.2). Other lines are stale replies and are skipped; between attempts an
+   * `Y` until `SM` (docs/protocols/apcsmart.md#conversation-rules). Other lines are stale replies and are skipped; between attempts an
    * ESC aborts any half-entered multi-byte command, as NUT does.
    */
   private async handshakeNow(): Promise<void> {

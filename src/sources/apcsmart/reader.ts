@@ -12,7 +12,7 @@ import type { SmartIo } from './protocol.ts';
 
 /**
  * Reading a Smart UPS inside a protocol session: the start-up sequence and the letter loop
- * with its retry rules (protocols.md §3.2). Values are kept per request letter, raw; map.ts
+ * with its retry rules (docs/protocols/apcsmart.md#conversation-rules). Values are kept per request letter, raw; map.ts
  * turns them into state.
  */
 
@@ -26,11 +26,11 @@ export interface SmartIdentity {
   staticLetters: string[];
 }
 
-/** Times `Q` is asked again while it answers `SM` (status not ready yet, §3.2). */
+/** Times `Q` is asked again while it answers `SM` (status not ready yet, docs/protocols/apcsmart.md#conversation-rules). */
 const STATUS_RETRIES = 3;
 
 /**
- * The start-up sequence of §3.2 after the handshake: `^A` model, `a` protocol info, `b`
+ * The start-up sequence of docs/protocols/apcsmart.md#conversation-rules after the handshake: `^A` model, `a` protocol info, `b`
  * firmware (or `V` on old units), then the static letters. `^A` is asked before anything is
  * known about the unit, so a unit that ignores it (the oldest firmware does) costs a timeout
  * and a new handshake, not the start-up.

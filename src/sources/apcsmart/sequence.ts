@@ -4,7 +4,7 @@ import type { AlertChar } from './framing.ts';
 import type { SmartIo } from './protocol.ts';
 
 /**
- * Action commands as data (protocols.md §3.4, timing §3.8): the exact bytes, the pauses
+ * Action commands as data (docs/protocols/apcsmart.md#actions, #timing): the exact bytes, the pauses
  * between them and what counts as an acknowledgement. Builders are pure; {@link runSequence}
  * plays one over a {@link SmartIo} session.
  */
@@ -13,11 +13,11 @@ import type { SmartIo } from './protocol.ts';
 export interface AckPolicy {
   /** An `OK` reply. */
   ok?: boolean;
-  /** A `*` character: how older units acknowledge shutdown commands (§3.2). */
+  /** A `*` character: how older units acknowledge shutdown commands (docs/protocols/apcsmart.md#conversation-rules). */
   star?: boolean;
   /** An alert that shows the command took effect (`!` after `U`). */
   alert?: AlertChar;
-  /** No reply at all is fine (`Z Z` answers nothing, §3.4). */
+  /** No reply at all is fine (`Z Z` answers nothing, docs/protocols/apcsmart.md#actions). */
   silence?: boolean;
 }
 
@@ -41,7 +41,7 @@ export type AckResult = 'OK' | 'silence' | AlertChar;
  * waits 1.5 s, apcupsd 2 s. 2 s is the value proven on the most units.
  */
 export const DOUBLE_KEY_GAP_MS = 2000;
-/** Gap between the bytes of `@nnn`: NUT 50 ms after a 0.2 s check, apcupsd 2 s (§3.8). */
+/** Gap between the bytes of `@nnn`: NUT 50 ms after a 0.2 s check, apcupsd 2 s (docs/protocols/apcsmart.md#timing). */
 export const HIBERNATE_BYTE_GAP_MS = 200;
 /** Wait for `OK`/`*` after a shutdown command (NUT 1.5 s, apcupsd 5 s for `S`). */
 export const SHUTDOWN_ACK_MS = 3000;
@@ -94,7 +94,7 @@ export const abortShutdown = (): SmartSequence => single(DEL, OK);
 
 /**
  * `@nnn`: shutdown after the grace delay, works on line; the output returns when the mains
- * is back plus `nnn` × 6 minutes (tenths of an hour; §3.4). Bytes are paced, and a reply
+ * is back plus `nnn` × 6 minutes (tenths of an hour; docs/protocols/apcsmart.md#actions). Bytes are paced, and a reply
  * after any byte but the last means the UPS refused.
  */
 export function hibernate(sixMinuteUnits: number): SmartSequence {

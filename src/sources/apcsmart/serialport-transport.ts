@@ -8,7 +8,7 @@ import { type ModemSignals, SMART_MODEM_SIGNALS, type SmartTransport } from './t
 /**
  * The production {@link SmartTransport}: a thin adapter over `serialport` (loaded on first
  * use, so a run without a serial UPS never loads native code). 2400 baud 8N1, no flow
- * control (protocols.md §3.1); the modem lines are set explicitly right after open.
+ * control (docs/protocols/apcsmart.md#serial-line); the modem lines are set explicitly right after open.
  */
 
 /** Options of {@link openSerialPortTransport}. */

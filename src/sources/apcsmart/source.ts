@@ -31,7 +31,7 @@ export interface ApcSmartSourceOptions {
   staticRefreshMs?: number;
 }
 
-/** Keys a Smart UPS reports only at times: `G` answers `NA` until it knows (§3.5). */
+/** Keys a Smart UPS reports only at times: `G` answers `NA` until it knows (docs/protocols/apcsmart.md#status-byte-and-code-tables). */
 const STICKY_FIELDS: readonly UpsStateKey[] = ['last_transfer_reason', 'self_test_result'];
 
 /** Commands whose output-off moment `delay_s` sets (see {@link ApcSmartSource.command}). */
@@ -102,7 +102,7 @@ export class ApcSmartSource implements UpsSource {
   }
 
   /**
-   * Executes an advertised command (protocols.md §3.4, §6.4). `delay_s`:
+   * Executes an advertised command (docs/protocols/apcsmart.md#actions; docs/mqtt.md#commands). `delay_s`:
    * - `shutdown.return`, `shutdown.stayoff`: the output goes off no earlier than `delay_s`
    *   after this call. The UPS itself always waits its grace delay `p` (an EEPROM value,
    *   020/180/300/600 s, published as `shutdown_delay_s`; not rewritten here), so the command

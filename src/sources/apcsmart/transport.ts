@@ -30,7 +30,7 @@ export interface ModemSignals {
 }
 
 /**
- * The lines set right after open (protocols.md §3.1). A correct 3-wire smart cable
+ * The lines set right after open (docs/protocols/apcsmart.md#serial-line). A correct 3-wire smart cable
  * (940-0024B/C/G, 940-1524C, 940-0625A) ignores them. RTS low is what apcupsd does after
  * opening and what the 940-0095 cables need for smart mode; on those cables RTS high is the
  * kill-power line. DTR high matches NUT's 940-0095B mode (it powers the cable's interface)

@@ -1,6 +1,6 @@
 /**
  * Instant commands over HID: which the descriptor allows, and the Feature writes each one
- * needs (protocols.md §2.8, §6.4). Pure planning; the source executes a plan as
+ * needs (docs/protocols/hid.md#commands; docs/mqtt.md#commands). Pure planning; the source executes a plan as
  * read-modify-write of the whole report (execute.ts). A command is advertised only when
  * the descriptor has a writable Feature item for it, so Home Assistant gets no dead buttons.
  */
@@ -30,7 +30,7 @@ export type HidCommand = (typeof HID_COMMANDS)[number];
 export const DEFAULT_SHUTDOWN_DELAY_S = 20;
 /**
  * Smart-UPS: DelayBeforeStartup is written first and must outlast DelayBeforeShutdown, or the
- * output never comes back; apcupsd uses shutdown + 4 s (protocols.md §2.8).
+ * output never comes back; apcupsd uses shutdown + 4 s (docs/protocols/hid.md#commands).
  */
 export const STARTUP_MARGIN_S = 4;
 
@@ -67,7 +67,7 @@ export interface CommandFields {
   shutdown?: HidField;
 }
 
-/** Finds the writable Feature items commands use (protocols.md §2.8 for the choice of timer). */
+/** Finds the writable Feature items commands use (docs/protocols/hid.md#commands for the choice of timer). */
 export function commandFields(map: ReportMap): CommandFields {
   const out: CommandFields = {};
   const test = map.resolveFeature(SIGNALS.test.patterns);
@@ -76,7 +76,7 @@ export function commandFields(map: ReportMap): CommandFields {
   if (writable(beeper)) out.beeper = beeper;
   const apc = map.resolveFeature(['APCGeneralCollection.APCDelayBeforeShutdown']);
   if (writable(apc) && apc.signed) out.apcShutdown = apc;
-  // The Output collection's timers are the ones that switch the output (Smart-UPS, §2.8).
+  // The Output collection's timers are the ones that switch the output (Smart-UPS, docs/protocols/hid.md#commands).
   const startup = map.resolveFeature(['Output.DelayBeforeStartup', 'DelayBeforeStartup']);
   if (writable(startup)) out.startup = startup;
   const shutdown = map.resolveFeature(['Output.DelayBeforeShutdown', 'DelayBeforeShutdown']);
@@ -138,7 +138,7 @@ export function planCommand(fields: CommandFields, name: string, args: CommandAr
     };
   };
   switch (name) {
-    // Test: write 1 quick · 2 deep (runtime calibration on APC) · 3 abort (§2.4).
+    // Test: write 1 quick · 2 deep (runtime calibration on APC) · 3 abort (docs/protocols/hid.md#usages).
     case 'test.battery.start.quick':
       return one(test, 1, 'quick self-test requested (Test = 1)');
     case 'test.battery.start.deep':
@@ -175,7 +175,7 @@ export function planCommand(fields: CommandFields, name: string, args: CommandAr
       const on = delayWrite(startup, seconds(off) + STARTUP_MARGIN_S, name);
       return {
         command: name,
-        // The second write starts both timers (§2.8), so DelayBeforeStartup goes first.
+        // The second write starts both timers (docs/protocols/hid.md#commands), so DelayBeforeStartup goes first.
         writes: [on, off],
         readBack: shutdown,
         summary: `output off in ${seconds(off)} s, startup timer ${seconds(on)} s (DelayBeforeStartup, DelayBeforeShutdown)`,

@@ -2,7 +2,7 @@
  * Report bytes → physical values by path. Pure functions plus a small value store that
  * remembers the latest value of every path, whichever report (polled Feature or pushed
  * Input) brought it: APC declares dynamic values twice under one report ID so either way
- * gives the same meaning (protocols.md §2.2).
+ * gives the same meaning (docs/protocols/hid.md#descriptors-and-reports).
  */
 
 import { fieldFits, readField } from './bits.ts';

@@ -1,6 +1,6 @@
 /**
- * Enumerated HID values → the normalized model's words. Pure lookups (protocols.md §2.4,
- * §2.6, §6.2–6.3).
+ * Enumerated HID values → the normalized model's words. Pure lookups (docs/protocols/hid.md#usages,
+ * docs/protocols/hid.md#worked-example, docs/mqtt.md#keys).
  */
 
 import type { SelfTestResult, Sensitivity } from '../../core/state.ts';
@@ -45,7 +45,7 @@ export function beeperWord(code: number): string | undefined {
   return code === 1 ? 'disabled' : code === 2 ? 'enabled' : code === 3 ? 'muted' : undefined;
 }
 
-/** APCLineFailCause (FF86:52), last transfer cause as apcupsd words it (§2.4). */
+/** APCLineFailCause (FF86:52), last transfer cause as apcupsd words it (docs/protocols/hid.md#usages). */
 const LINE_FAIL_CAUSES: Record<number, string> = {
   0: 'No transfers since turnon',
   1: 'Low line voltage',
@@ -70,7 +70,7 @@ export function lineFailCause(code: number): string {
 
 /**
  * HID ManufactureDate (85:85): (year − 1980) × 512 + month × 32 + day, e.g. 13692 is
- * 2006-11-28 (§2.6). Zero or an impossible month/day means "not set".
+ * 2006-11-28 (docs/protocols/hid.md#worked-example). Zero or an impossible month/day means "not set".
  */
 export function hidDate(value: number): string | undefined {
   if (!Number.isInteger(value) || value <= 0) return undefined;

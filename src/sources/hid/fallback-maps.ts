@@ -1,7 +1,7 @@
 /**
  * Built-in report maps for known APC models, used only when the report descriptor cannot be
  * read (node-hid has no descriptor call; Linux sysfs provides it, other systems do not:
- * protocols.md §2.2). Report numbering differs between models (§2.5), so each map keeps to
+ * docs/protocols/hid.md#descriptors-and-reports). Report numbering differs between models (docs/protocols/hid.md#worked-example), so each map keeps to
  * the rows that the captured descriptors and apcupsd's report dumps of that family agree
  * on; test/unit/hid/fallback-maps.test.ts checks every row against them.
  */

@@ -1,5 +1,5 @@
 /**
- * Identity of a HID UPS from its USB strings (protocols.md §2.1): the product string is
+ * Identity of a HID UPS from its USB strings (docs/protocols/hid.md#finding-the-ups): the product string is
  * `<model> FW:<ups fw> USB FW:<usb fw>`; apcupsd takes MODEL = text before `FW:` and
  * FIRMWARE = text after it. Serial numbers often carry trailing blanks. Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * Decoded HID values → the normalized model (src/core/state.ts; protocols.md §6). Pure: a
+ * Decoded HID values → the normalized model (src/core/state.ts; docs/protocols/hid.md#mapping-to-the-state). Pure: a
  * lookup function for signals in, UpsData out. Absent signals stay absent.
  */
 
@@ -40,7 +40,7 @@ function flag(value: number | undefined): boolean | undefined {
   return value === undefined ? undefined : value !== 0;
 }
 
-/** apcupsd divides nominal voltages by 10 while they exceed 1000 (firmware quirk, §2.3). */
+/** apcupsd divides nominal voltages by 10 while they exceed 1000 (firmware quirk, docs/protocols/hid.md#units-and-exponents). */
 function nominalVolts(value: number | undefined): number | undefined {
   if (value === undefined || value <= 0) return undefined;
   let v = value;
@@ -66,7 +66,7 @@ function mapFlags(get: SignalLookup, ctx: MappingContext): UpsData {
   const discharging = flag(get('discharging'));
   const statusFlag = get('apcStatusFlag');
   // ACPresent is what "online" means (NUT's OL/OB); Discharging is reported on its own, so a
-  // self-test (Discharging with mains present, apcupsd §2.7) does not look like an outage.
+  // self-test (Discharging with mains present, apcupsd docs/protocols/hid.md#polling) does not look like an outage.
   let online = ac;
   if (online === undefined && discharging !== undefined) online = !discharging;
   if (online === undefined && statusFlag !== undefined && statusFlag !== 0) {
@@ -160,7 +160,7 @@ function mapSettings(get: SignalLookup): UpsData {
     self_test_result: testResult,
     self_test_code: testResult === 'other' ? String(test) : undefined,
     manufacture_date: mfr === undefined ? undefined : hidDate(mfr),
-    // The battery's own date first; APC's replace date is often a factory default (§2.4).
+    // The battery's own date first; APC's replace date is often a factory default (docs/protocols/hid.md#usages).
     battery_date:
       (batteryMfr === undefined ? undefined : hidDate(batteryMfr)) ??
       (replaced === undefined ? undefined : apcBcdDate(replaced)),

@@ -97,6 +97,7 @@ export class HidPoller {
    */
   private async readReports(ids: readonly number[], signal: AbortSignal): Promise<void> {
     const failed: number[] = [];
+    let lastReason = '';
     for (const id of ids) {
       abortCheck(signal, this.opts.source);
       try {
@@ -105,11 +106,16 @@ export class HidPoller {
       } catch (err) {
         if (!(err instanceof HidTransportError) || err.failure === 'gone') throw err;
         failed.push(id);
+        lastReason = err.message;
       }
     }
     if (failed.length === 0) return;
     if (this.knownGood === undefined) {
-      throw new HidTransportError('io', `no Feature report could be read (tried ${ids.length})`);
+      // The last refusal says why (a descriptor-only capture explains itself there).
+      throw new HidTransportError(
+        'io',
+        `no Feature report could be read (tried ${ids.length}; last: ${lastReason})`,
+      );
     }
     // Probe: when the device still answers, the failed reports are unsupported, not the device.
     await this.readFeature(this.knownGood);

@@ -41,7 +41,7 @@ export const HID_QUIRKS: readonly HidQuirk[] = [
     productIds: [0x0003, 0x0004],
     effects: { noInterrupt: true },
     // NUT's disable_interrupt_pipe() ("used by proprietary protocol") for PID 0003; 0004 is
-    // newer firmware of the same family (NUT issue #1429, protocols.md §2.1).
+    // newer firmware of the same family (NUT issue #1429, docs/protocols/hid.md#finding-the-ups).
     source: 'networkupstools/nut drivers/apc-hid.c disable_interrupt_pipe; NUT issue #1429',
   },
   {
@@ -66,7 +66,7 @@ export const HID_QUIRKS: readonly HidQuirk[] = [
     effects: { statusAfterShutdown: true },
     // The Back-UPS RS1000G repeats a killpower on every USB re-enumeration unless the status
     // is read once more after it.
-    source: 'apcupsd USB killpower sequence (protocols.md §2.8)',
+    source: 'apcupsd USB killpower sequence (docs/protocols/hid.md#commands)',
   },
 ];
 

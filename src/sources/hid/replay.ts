@@ -2,7 +2,7 @@
  * A replayed UPS: serves a capture file's reports through the HidTransport interface,
  * records every write, and can be unplugged, replugged and made to push input reports, so
  * tests and `hid-replay://` exercise the real source code path without hardware
- * (style.md habit 12: honest fakes implement the real interface and record what was written).
+ * (an honest fake: it implements the real interface and records what was written).
  */
 
 import { readFile } from 'node:fs/promises';

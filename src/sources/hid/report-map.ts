@@ -2,7 +2,7 @@
  * An index over a parsed descriptor: fields by report and by path, report lengths, and
  * path-pattern resolution. The same usage appears under several collections with different
  * meanings (`Voltage` under `Input` is line voltage, under `Battery` battery voltage:
- * protocols.md §2.2), so lookups are by the tail of the path, never by usage alone.
+ * docs/protocols/hid.md#descriptors-and-reports), so lookups are by the tail of the path, never by usage alone.
  */
 
 import {

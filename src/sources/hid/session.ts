@@ -1,7 +1,7 @@
 /**
  * One open HID device: paced, serialized, time-limited control transfers over a
  * HidTransport. apcupsd keeps at least 20 ms between control transfers because the 650 CS
- * and 800 RS lock up otherwise (protocols.md §2.7); reads are serialized so a command, a
+ * and 800 RS lock up otherwise (docs/protocols/hid.md#polling); reads are serialized so a command, a
  * poll and a dump never interleave on the control pipe.
  */
 
@@ -68,7 +68,7 @@ export class HidSession {
   }
 
   /**
-   * Read-modify-write of one field (apcupsd's write_int_to_ups, §2.7): GET the whole report,
+   * Read-modify-write of one field (apcupsd's write_int_to_ups, docs/protocols/hid.md#polling): GET the whole report,
    * patch the field in place, SET it back. Returns the exact bytes sent.
    */
   async writeField(field: HidField, logical: number): Promise<Uint8Array> {

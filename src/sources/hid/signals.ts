@@ -1,6 +1,6 @@
 /**
  * The values the mapping uses ("signals"), each with the path patterns that carry it in
- * priority order (protocols.md §6.1–6.3 "USB HID" column, NUT's drivers/apc-hid.c table for
+ * priority order (docs/protocols/hid.md#usages and #mapping-to-the-state, NUT's drivers/apc-hid.c table for
  * the order) and whether it changes while the UPS runs. Volatile signals are polled every
  * read; static ones (nominal values, transfer points, dates) at open and now and then.
  */
@@ -34,7 +34,7 @@ export const SIGNALS = {
   batteryPresent: status('BatteryPresent'),
   commLost: v('PowerSummary.PresentStatus.CommunicationLost', 'PresentStatus.CommunicationLost'),
   apcStatusFlag: v('PowerSummary.APCStatusFlag', 'APCStatusFlag'),
-  // NUT looks for Test under UPS.BatterySystem.Battery and UPS.Battery (§2.8); CyberPower
+  // NUT looks for Test under UPS.BatterySystem.Battery and UPS.Battery (docs/protocols/hid.md#commands); CyberPower
   // declares it under Output.
   test: v('Battery.Test', 'Output.Test', 'PowerSummary.Test'),
   charge: v('PowerSummary.RemainingCapacity', 'Battery.RemainingCapacity'),

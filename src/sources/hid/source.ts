@@ -3,7 +3,7 @@
  * report descriptor. Feature reports are polled; interrupt Input reports update values
  * between polls and wake the bridge when a status flag changes (mains loss is seen at once).
  *
- * Resilience (users.md §1.2): any transfer failure drops the connection with one clear log
+ * Resilience (docs/hid.md#failures-and-recovery): any transfer failure drops the connection with one clear log
  * line and rejects read() with a coded error (the bridge marks the UPS offline); the next
  * read() enumerates again, so a UPS that re-enumerated after a USB reset comes back by itself.
  */
@@ -143,7 +143,7 @@ export class HidSource implements UpsSource {
       for (const w of plan.writes) {
         sent.push(bytesToHex(await conn.session.writeField(w.field, w.logical)));
       }
-      // Read back what the UPS made of it (apcupsd logs the value after every write, §2.7).
+      // Read back what the UPS made of it (apcupsd logs the value after every write, docs/protocols/hid.md#polling).
       await poller.readFeature(plan.readBack.reportId);
       if (plan.shutdown && conn.quirks.statusAfterShutdown) await this.rereadStatus(conn, poller);
     } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Linux enumeration through sysfs, without loading any native code: every hidraw node with
  * its USB ids and strings and, above all, its report descriptor
- * (`/sys/class/hidraw/hidrawN/device/report_descriptor`, world-readable; protocols.md §2.2).
+ * (`/sys/class/hidraw/hidrawN/device/report_descriptor`, world-readable; docs/protocols/hid.md#descriptors-and-reports).
  * Also finds UPS-like USB devices that have no hidraw node because a user-space driver
  * (NUT usbhid-ups, apcupsd via libusb) detached the kernel driver, so the log can say why
  * `hid://auto` finds nothing.

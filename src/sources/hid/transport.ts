@@ -48,7 +48,7 @@ export class HidTransportError extends Error {
 export interface HidTransport {
   /**
    * GET_REPORT(Feature). `length` counts the report-ID byte (node-hid's convention); the
-   * result starts with the ID and may be shorter or longer than asked (§2.3).
+   * result starts with the ID and may be shorter or longer than asked (docs/protocols/hid.md#units-and-exponents).
    */
   getFeatureReport(reportId: number, length: number): Promise<Uint8Array>;
   /** SET_REPORT(Feature) with `bytes[0]` = report ID; resolves to the bytes written. */

@@ -1,5 +1,5 @@
 /**
- * HID units and unit exponents (HID 1.11 §6.2.2.7; protocols.md §2.3), scaled the way NUT's
+ * HID units and unit exponents (HID 1.11 §6.2.2.7; docs/protocols/hid.md#units-and-exponents), scaled the way NUT's
  * drivers/libhid.c does it: logical → physical by the physical range when one is declared,
  * then × 10^(exponent − bias). The HID unit system is CGS-based, so the SI volt and watt
  * carry a built-in 10^7 (bias 7); every other unit has bias 0. Pure.

@@ -4,7 +4,7 @@
  *
  * Names follow NUT's spelling (e.g. `ManufacturerDate` for 85:85, `APCDelayBeforeReboot`
  * for FF86:7C) so that a path such as `UPS.PowerSummary.RemainingCapacity` reads the same
- * as in a NUT debug log and in the fixtures' `decodedPaths` (protocols.md §2.4). Unknown
+ * as in a NUT debug log and in the fixtures' `decodedPaths` (docs/protocols/hid.md#usages). Unknown
  * usages print as 8 hex digits, as NUT does (`ff860024`).
  */
 
@@ -189,7 +189,7 @@ const BATTERY_SYSTEM: Record<number, string> = {
 };
 
 /**
- * APC vendor usages (protocols.md §2.4; names as NUT's drivers/apc-hid.c spells them, whose
+ * APC vendor usages (docs/protocols/hid.md#usages; names as NUT's drivers/apc-hid.c spells them, whose
  * semantics apcupsd and NUT reverse-engineered). FF86:7C is `APCDelayBeforeReboot` in NUT
  * and `APCForceShutdown` in apcupsd; NUT's name is kept so paths match NUT logs.
  */

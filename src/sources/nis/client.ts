@@ -55,7 +55,7 @@ const defaultConnector: NisConnector = (host, port) => createConnection({ host, 
  * removed, other trailing blanks kept).
  *
  * Without `pool` the request opens a fresh connection and closes it afterwards, as apcaccess
- * does (protocols.md §1.3). With a pool, an idle connection is reused when the pool offers one
+ * does (docs/protocols/nis.md#connections-and-timeouts). With a pool, an idle connection is reused when the pool offers one
  * and the connection is handed back after a clean reply; a reused connection that turns out
  * to be closed before any byte of the reply arrived (apcupsd's idle close racing the request)
  * is retried once on a fresh connection.
@@ -249,7 +249,7 @@ type RequestContext = { host: string; port: number; command: NisCommand };
 
 /**
  * apcupsd answers a bad command, a missing event log or a broken daemon with a single
- * NUL-terminated message instead of the reply (§1.1 "Error replies"); status lines never end
+ * NUL-terminated message instead of the reply (docs/protocols/nis.md#framing "Error replies"); status lines never end
  * in NUL. Returns the error to fail with, or undefined when the line is acceptable.
  */
 function checkLine(

@@ -2,7 +2,7 @@ import type { EventType, UpsEvent } from '../../core/events.ts';
 import { parseNisTimestamp, trimNis } from './parse.ts';
 
 /**
- * apcupsd's event log over NIS (protocols.md §1.11): line parsing, classification, and the
+ * apcupsd's event log over NIS (docs/protocols/nis.md#event-log): line parsing, classification, and the
  * tracker that turns successive `events` replies into new events. Pure.
  */
 
@@ -34,7 +34,7 @@ export function parseEventLine(line: string): NisEventLine | undefined {
 }
 
 /**
- * The 3.14.14 message catalogue (§1.11, apcupsd `action.c`), matched on the start of the
+ * The 3.14.14 message catalogue (docs/protocols/nis.md#event-log, apcupsd `action.c`), matched on the start of the
  * message so that trailing details (`UPS Self Test completed: OK`, `signal 15`) do not matter.
  * Messages that are not state transitions (`Users requested to logoff.`) are `other`.
  */

@@ -2,7 +2,7 @@ import { APCUPSD_FLAG_BITS } from '../../core/apcupsd.ts';
 import type { UpsFlags } from '../../core/state.ts';
 
 /**
- * Boolean UPS flags from apcupsd's STATFLAG and STATUS (protocols.md §1.8, §1.9, §7
+ * Boolean UPS flags from apcupsd's STATFLAG and STATUS (docs/protocols/nis.md#status-words-and-statflag-bits
  * "STATFLAG first"). Pure.
  */
 
@@ -31,7 +31,7 @@ export function deriveNisFlags(input: NisFlagInputs): UpsFlags {
   const words = input.status === undefined ? undefined : statusWords(input.status);
   const saysShutdown = words?.has('SHUTTING DOWN') === true;
   const saysCommLost = words?.has('COMMLOST') === true;
-  // COMMLOST and SHUTTING DOWN replace every other word (§1.8): the rest cannot be read there.
+  // COMMLOST and SHUTTING DOWN replace every other word (docs/protocols/nis.md#status-words-and-statflag-bits): the rest cannot be read there.
   const wordsComplete = words !== undefined && !saysShutdown && !saysCommLost;
 
   const flags: UpsFlags = {};
@@ -48,7 +48,7 @@ export function deriveNisFlags(input: NisFlagInputs): UpsFlags {
   if (wordsComplete) flags.battery_missing = words.has('NOBATT');
 
   if (flags.comm_lost === true) {
-    // The ONLINE bit stays set while apcupsd has lost the UPS (§1.3, `0x05000508`): stale.
+    // The ONLINE bit stays set while apcupsd has lost the UPS (docs/protocols/nis.md#connections-and-timeouts, `0x05000508`): stale.
     delete flags.online;
     delete flags.on_battery;
   } else {
@@ -58,7 +58,7 @@ export function deriveNisFlags(input: NisFlagInputs): UpsFlags {
   return flags;
 }
 
-/** NIS has no charging flag (§6.1): infer it from mains + charge below 100 %. */
+/** NIS has no charging flag (docs/mqtt.md#keys): infer it from mains + charge below 100 %. */
 function deriveBatteryFlow(flags: UpsFlags, charge: number | undefined): void {
   if (flags.on_battery === undefined) return;
   flags.discharging = flags.on_battery;
@@ -67,7 +67,7 @@ function deriveBatteryFlow(flags: UpsFlags, charge: number | undefined): void {
   }
 }
 
-/** §6.1 testInProgress: SELFTEST `IP`, or on battery with LASTXFER naming a self test. */
+/** docs/mqtt.md#keys testInProgress: SELFTEST `IP`, or on battery with LASTXFER naming a self test. */
 function deriveTestInProgress(flags: UpsFlags, input: NisFlagInputs): void {
   const code = input.selfTestCode?.trim().toUpperCase();
   if (code === undefined && flags.on_battery === undefined) return;

@@ -1,12 +1,12 @@
 import { Ups2MqttError } from '../../core/errors.ts';
 
 /**
- * apcupsd NIS framing (protocols.md §1.1): every message in both directions is a 2-byte
+ * apcupsd NIS framing (docs/protocols/nis.md#framing): every message in both directions is a 2-byte
  * unsigned big-endian length followed by that many payload bytes; a zero-length message
  * ends a reply. Pure: no sockets here.
  */
 
-/** The only two commands apcupsd's NIS understands (§1.1, §1.11). */
+/** The only two commands apcupsd's NIS understands (docs/protocols/nis.md#framing, docs/protocols/nis.md#event-log). */
 export type NisCommand = 'status' | 'events';
 
 /** One decoded message: a payload line (verbatim, newline and NUL kept) or the end of a reply. */
@@ -14,7 +14,7 @@ export type NisFrame = { kind: 'line'; text: string } | { kind: 'end' };
 
 /**
  * Default payload limit. apcupsd formats lines into a 256-byte buffer (≤ 255 bytes) and
- * apcaccess treats anything longer than 257 as an error (§1.1); 1024 leaves room for forks
+ * apcaccess treats anything longer than 257 as an error (docs/protocols/nis.md#framing); 1024 leaves room for forks
  * while still refusing garbage such as a peer that is not NIS at all.
  */
 export const DEFAULT_MAX_FRAME_BYTES = 1024;
@@ -23,7 +23,7 @@ const LENGTH_BYTES = 2;
 
 /**
  * Encodes a command as one buffer (length prefix + ASCII, no newline, no NUL), so it goes out
- * in a single write: a split write costs a delayed-ACK round trip (testing-notes.md).
+ * in a single write: a split write costs a delayed-ACK round trip (measured: docs/benchmarks.md).
  */
 export function encodeNisCommand(cmd: NisCommand): Buffer {
   const payload = Buffer.from(cmd, 'ascii');

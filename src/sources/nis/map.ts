@@ -4,8 +4,8 @@ import { deriveNisFlags } from './flags.ts';
 import { type NisRecord, parseNisNumber, parseNisTimestamp } from './parse.ts';
 
 /**
- * Maps apcupsd `status` records onto the normalized model (protocols.md §1.7, §6). Pure.
- * Tolerant of content (§1.5): `N/A` and empty values mean absent; a value that does not
+ * Maps apcupsd `status` records onto the normalized model (docs/protocols/nis.md#status-fields, #mapping-to-the-state). Pure.
+ * Tolerant of content (docs/protocols/nis.md#records-and-parsing): `N/A` and empty values mean absent; a value that does not
  * parse is left out, kept raw in `unknown` and described in `warnings`; unknown keys are
  * kept raw in `unknown`. Nothing here throws.
  */
@@ -84,7 +84,7 @@ const hexCode =
     return true;
   };
 
-/** One row per key apcupsd can send (3.14.14 §1.7, plus older releases' keys). */
+/** One row per key apcupsd can send (3.14.14 docs/protocols/nis.md#status-fields, plus older releases' keys). */
 const FIELDS: Readonly<Record<string, Handler>> = {
   APC: text('status_data'),
   DATE: time('sampled_at'),
@@ -95,7 +95,7 @@ const FIELDS: Readonly<Record<string, Handler>> = {
   DRIVER: text('driver'),
   UPSMODE: text('ups_mode'),
   STARTTIME: time('daemon_started_at'),
-  // An NIS slave that never reached its master says so instead of a time (§1.7).
+  // An NIS slave that never reached its master says so instead of a time (docs/protocols/nis.md#status-fields).
   MASTERUPD: (value, data, scratch) =>
     /^no connection to master$/i.test(value) || time('master_updated_at')(value, data, scratch),
   MODEL: text('model'),
@@ -219,7 +219,7 @@ export function mapNisStatus(records: readonly NisRecord[]): NisStatusMapping {
       unknown[key] = value;
       continue;
     }
-    // Missing capability is `N/A` or an empty value in older releases (§1.5): absent.
+    // Missing capability is `N/A` or an empty value in older releases (docs/protocols/nis.md#records-and-parsing): absent.
     if (value === '' || value.toUpperCase() === 'N/A') continue;
     if (!handler(value, data, scratch)) {
       unknown[key] = value;
@@ -239,7 +239,7 @@ export function mapNisStatus(records: readonly NisRecord[]): NisStatusMapping {
   return { data: { ...data, ...flags }, unknown, warnings };
 }
 
-/** Values computed from others: data age (§1.3 staleness) and real power. */
+/** Values computed from others: data age (docs/protocols/nis.md#connections-and-timeouts staleness) and real power. */
 function addDerived(data: UpsData): void {
   if (data.reported_at !== undefined && data.sampled_at !== undefined) {
     const ms = Date.parse(data.reported_at) - Date.parse(data.sampled_at);

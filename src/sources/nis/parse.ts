@@ -1,5 +1,5 @@
 /**
- * Parsing of apcupsd `status` lines and of the value formats inside them (protocols.md §1.5).
+ * Parsing of apcupsd `status` lines and of the value formats inside them (docs/protocols/nis.md#records-and-parsing).
  * Pure and tolerant of content: nothing here throws on odd input.
  */
 
@@ -11,7 +11,7 @@ export interface NisRecord {
   value: string;
 }
 
-/** Trims blanks and NULs: USB string values can carry both (§1.5, HID string descriptors). */
+/** Trims blanks and NULs: USB string values can carry both (docs/protocols/nis.md#records-and-parsing, HID string descriptors). */
 export function trimNis(text: string): string {
   return text.replace(/^[\s\0]+|[\s\0]+$/g, '');
 }
@@ -19,7 +19,7 @@ export function trimNis(text: string): string {
 /**
  * Splits status lines into records: at the first colon (values contain colons, e.g. times),
  * both sides trimmed. Blank and colon-less lines are skipped and described in `warnings`
- * when a sink is given (they never fail the poll, §1.5).
+ * when a sink is given (they never fail the poll, docs/protocols/nis.md#records-and-parsing).
  */
 export function parseStatusLines(lines: readonly string[], warnings?: string[]): NisRecord[] {
   const records: NisRecord[] = [];
@@ -107,7 +107,7 @@ const CTIME =
  * Parses an apcupsd timestamp into ISO 8601 with the offset kept as sent
  * (`2024-03-02 14:05:11 +0100  ` → `2024-03-02T14:05:11+01:00`). Also reads the old ctime
  * form with a zone abbreviation from a small table. Unknown zones, missing offsets and
- * impossible dates give undefined (§1.5).
+ * impossible dates give undefined (docs/protocols/nis.md#records-and-parsing).
  */
 export function parseNisTimestamp(text: string): string | undefined {
   const t = trimNis(text);

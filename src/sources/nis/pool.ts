@@ -14,7 +14,7 @@ export interface NisConnectionPoolOptions {
   minGapMs?: number;
   /**
    * A connection idle longer than this is closed instead of reused (default 10 s), well
-   * before apcupsd drops it at 15 s idle (protocols.md §1.3).
+   * before apcupsd drops it at 15 s idle (docs/protocols/nis.md#connections-and-timeouts).
    */
   maxIdleMs?: number;
 }

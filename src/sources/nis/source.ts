@@ -40,7 +40,7 @@ export interface NisSourceOptions {
 }
 
 const DEFAULT_EVENTS_INTERVAL_MS = 30_000;
-/** A daemon without EVENTSFILE answers `Not available` (§1.1); asking often is pointless. */
+/** A daemon without EVENTSFILE answers `Not available` (docs/protocols/nis.md#framing); asking often is pointless. */
 const UNAVAILABLE_RETRY_MS = 10 * 60_000;
 
 /**
@@ -56,8 +56,8 @@ const EVENT_HINT_FIELDS = [
 ] as const satisfies readonly (keyof UpsData)[];
 
 /**
- * NIS cannot carry commands (protocols.md §1.12), so nothing is advertised. The sticky
- * fields are the ones apcupsd drops after a restart or before the first test (§1.7).
+ * NIS cannot carry commands (docs/protocols/nis.md#running-apcupsd-without-a-ups), so nothing is advertised. The sticky
+ * fields are the ones apcupsd drops after a restart or before the first test (docs/protocols/nis.md#status-fields).
  */
 const CAPABILITIES: SourceCapabilities = {
   commands: [],

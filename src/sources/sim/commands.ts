@@ -1,5 +1,5 @@
 /**
- * Instant commands of the simulated UPS, by NUT instant-command name (protocols.md §6.4),
+ * Instant commands of the simulated UPS, by NUT instant-command name (docs/mqtt.md#commands),
  * plus two `simulate.*` commands that stand in for pulling and re-inserting the mains
  * plug. Each is a pure function of the model state.
  */
@@ -77,7 +77,7 @@ function testBlocker(s: SimState): string | null {
 function startCalibration(s: SimState, nowIso: string): SimCommandResult {
   const blocker = testBlocker(s);
   if (blocker !== null) return refuse(s, blocker);
-  // §3.4 `D`: calibration needs a full battery, then runs on battery down to ~25 %.
+  // docs/protocols/apcsmart.md#actions `D`: calibration needs a full battery, then runs on battery down to ~25 %.
   if (s.chargePct < CALIBRATION_MIN_START_PCT) return refuse(s, 'calibration needs 100 % charge');
   return done(startTest(s, nowIso, { kind: 'calibration' }), 'runtime calibration started');
 }
@@ -108,7 +108,7 @@ const HANDLERS: Readonly<Record<SimCommand, Handler>> = {
     if (blocker !== null) return refuse(s, blocker);
     return done(startTest(s, now, quickTest()), 'quick battery self-test started');
   },
-  // NUT drives APC's deep battery test as runtime calibration (§6.4).
+  // NUT drives APC's deep battery test as runtime calibration (docs/mqtt.md#commands).
   'test.battery.start.deep': (s, now) => startCalibration(s, now),
   'calibrate.start': (s, now) => startCalibration(s, now),
   'test.battery.stop': (s, now) => {
@@ -120,7 +120,7 @@ const HANDLERS: Readonly<Record<SimCommand, Handler>> = {
     if (s.test?.kind !== 'calibration') return done(s, 'no calibration running');
     return done(endTest(s, now, s.selfTestResult), 'calibration aborted');
   },
-  // §3.4 `A`: lights and a 2 s beep; nothing a reading can show.
+  // docs/protocols/apcsmart.md#actions `A`: lights and a 2 s beep; nothing a reading can show.
   'test.panel.start': (s) => done(s, 'front-panel test: lights and beeper for 2 s'),
   'beeper.enable': (s) => done({ ...s, beeper: 'enabled' }, 'beeper enabled'),
   'beeper.disable': (s) => done({ ...s, beeper: 'disabled' }, 'beeper disabled'),

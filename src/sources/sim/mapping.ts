@@ -1,5 +1,5 @@
 /**
- * Maps the simulator state to the normalized model (src/core/state.ts, protocols.md §6).
+ * Maps the simulator state to the normalized model (src/core/state.ts, docs/mqtt.md#keys).
  * Pure. Values are rounded the way real sources report them: 0.1 for percentages,
  * voltages and temperatures, whole seconds for times, 0.01 A for current.
  */

@@ -2,7 +2,7 @@
  * Fixed figures and pure formulas of the simulated line-interactive UPS.
  *
  * The numbers are chosen so that the simulated unit reads like the real ones in
- * protocols.md §1.6: a Smart-UPS 1500 class unit (1000 W / 1500 VA, 24 V battery) at
+ * the Smart-UPS in test/fixtures/nis: a Smart-UPS 1500 class unit (1000 W / 1500 VA, 24 V battery) at
  * about 18 % load shows ~55 min of runtime and a float voltage near 27.2 V, and at half
  * load runs for ~20 min, in line with APC's published runtime charts for that class.
  */
@@ -52,7 +52,7 @@ export const SIM_PROFILES: Readonly<Record<string, SimProfile>> = {
     batteryCapacityWh: 200,
     batteryNominalV: 24,
   },
-  // A small desktop unit like §1.6 A (Back-UPS ES 700G: 405 W, one 12 V 7 Ah block).
+  // A small desktop unit like the Back-UPS sample in test/fixtures/nis (Back-UPS ES 700G: 405 W, one 12 V 7 Ah block).
   back_ups_700: {
     model: 'Back-UPS 700 (simulated)',
     nominalPowerW: 405,
@@ -83,7 +83,7 @@ export const SHUTDOWN_DELAY_S = 20;
 export const QUICK_TEST_MS = 10_000;
 /** A quick self-test ending below this charge reports `failed_capacity` (SELFTEST `BT`). */
 export const TEST_PASS_MIN_CHARGE_PCT = 40;
-/** Runtime calibration needs a full battery and discharges to this charge (§3.4 `D`). */
+/** Runtime calibration needs a full battery and discharges to this charge (docs/protocols/apcsmart.md#actions `D`). */
 export const CALIBRATION_MIN_START_PCT = 99.5;
 export const CALIBRATION_END_PCT = 25;
 /** Power factor of the simulated load (VA = W / PF). */
@@ -96,7 +96,7 @@ export const FULL_LOAD_HEATING_C = 10;
 export const TEMP_TAU_MS = 900_000;
 /** Peak of the uniform noise on the mains voltage reading, per mains system. */
 export const MAINS_NOISE_V: Readonly<Record<MainsSystem, number>> = { 230: 2.5, 120: 1.5 };
-/** Transfer points with sensitivity `high` (§1.6 B for 230 V; APC's 120 V defaults). */
+/** Transfer points with sensitivity `high` (the Smart-UPS sample in test/fixtures/nis for 230 V; APC's 120 V defaults). */
 export const TRANSFER_POINTS_V: Readonly<Record<MainsSystem, { low: number; high: number }>> = {
   230: { low: 196, high: 253 },
   120: { low: 106, high: 127 },

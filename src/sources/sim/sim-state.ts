@@ -55,7 +55,7 @@ export interface SimState {
   readonly cumulativeOnBatteryMs: number;
   readonly lastOnBatteryAt: string | null;
   readonly lastOffBatteryAt: string | null;
-  /** apcupsd's LASTXFER wording (protocols.md §1.10). */
+  /** apcupsd's LASTXFER wording (docs/protocols/nis.md#status-fields). */
   readonly lastTransferReason: string;
   /** How far the scripted outage has got: 0 none yet, 1 failed, 2 restored. */
   readonly scriptStage: 0 | 1 | 2;
@@ -68,7 +68,7 @@ export interface SimInitial {
   seed: number;
 }
 
-/** Transfer reasons, in apcupsd's words (protocols.md §1.10 LASTXFER). */
+/** Transfer reasons, in apcupsd's words (docs/protocols/nis.md#status-fields, LASTXFER). */
 export const TRANSFER_REASONS = {
   none: 'No transfers since turnon',
   selfTest: 'Automatic or explicit self test',

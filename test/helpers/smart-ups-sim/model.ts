@@ -1,5 +1,5 @@
 /**
- * The behaviour of a Smart-UPS on its serial port (protocols.md §3), driven by tests: answers
+ * The behaviour of a Smart-UPS on its serial port (docs/protocols/apcsmart.md), driven by tests: answers
  * from the real SU420 transcript, alert characters as a real unit sends them, self-test,
  * simulated failure, calibration, the shutdown family with its timing rules, EEPROM steps,
  * `NA` for anything unknown, and a log of every byte received with its arrival time.
@@ -55,7 +55,7 @@ export class SmartUpsModel {
     this.timing = { ...DEFAULT_SIM_TIMING, ...timing };
   }
 
-  /** The `Q` status byte (§3.5). */
+  /** The `Q` status byte (docs/protocols/apcsmart.md#status-byte-and-code-tables). */
   status(): number {
     if (!this.outputOn) return 0;
     const onBattery = this.cause !== undefined;
@@ -88,7 +88,7 @@ export class SmartUpsModel {
     this.toBattery('mains');
   }
 
-  /** Mains returns: `$` (only after a `!`, §3.6); an output shut down by `S`/`@` comes back. */
+  /** Mains returns: `$` (only after a `!`, docs/protocols/apcsmart.md#alert-characters); an output shut down by `S`/`@` comes back. */
   restoreMains(): void {
     if (this.mains) return;
     this.mains = true;
@@ -114,7 +114,7 @@ export class SmartUpsModel {
     this.received.push({ at: now, byte });
     const c = String.fromCharCode(byte);
     if (!this.smartMode) {
-      // In dumb mode a unit answers nothing but `Y` (§3.2).
+      // In dumb mode a unit answers nothing but `Y` (docs/protocols/apcsmart.md#conversation-rules).
       if (c === 'Y') this.enterSmartMode();
       return;
     }
@@ -148,7 +148,7 @@ export class SmartUpsModel {
         return;
       case 'S':
         if (this.cause !== 'mains') {
-          // works on battery only (§3.4)
+          // works on battery only (docs/protocols/apcsmart.md#actions)
           this.reply('NA');
           return;
         }
@@ -226,7 +226,7 @@ export class SmartUpsModel {
       this.shutdownAfterGrace('K K');
     } else if (key === 'Z') {
       this.shutdowns.push('Z Z');
-      this.outputOn = false; // at once, and no reply (§3.4)
+      this.outputOn = false; // at once, and no reply (docs/protocols/apcsmart.md#actions)
     } else {
       this.outputOn = true;
     }

@@ -1,6 +1,6 @@
 /**
- * A linked pair of pseudo-terminals made by socat (testing-notes.md, "apcupsd without
- * hardware"): whatever is written to one end comes out of the other, like a null-modem cable.
+ * A linked pair of pseudo-terminals made by socat (the way apcupsd is tested without
+ * hardware): whatever is written to one end comes out of the other, like a null-modem cable.
  * socat is spawned and stopped by its PID; killing it makes both ends vanish, as an unplugged
  * USB-serial adapter does.
  */

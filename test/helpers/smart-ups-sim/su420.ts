@@ -48,7 +48,7 @@ export function su420Replies(): Map<string, string> {
 }
 
 /**
- * `^Z` of the same unit, rebuilt in the §3.7 layout from the enumerations NUT decoded from it
+ * `^Z` of the same unit, rebuilt in the docs/protocols/apcsmart.md#eeprom-settings layout from the enumerations NUT decoded from it
  * (locale `I` = international 230 V, `4` = all): letter, locale, count, width, choices. NUT
  * shows `q` and `E` converted to seconds; the raw choices are 02/05/07/10 minutes and
  * 336/168/ON /OFF.

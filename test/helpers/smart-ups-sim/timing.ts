@@ -2,7 +2,7 @@
 
 /** Timing rules and durations; tests shorten the durations. */
 export interface SimTiming {
-  /** The second key of `K K`, `Z Z`, `^N ^N` counts only this long after the first (≥ 1.5 s, §3.4). */
+  /** The second key of `K K`, `Z Z`, `^N ^N` counts only this long after the first (≥ 1.5 s, docs/protocols/apcsmart.md#actions). */
   doubleKeyMinGapMs: number;
   /** …and only within this window; later it starts over. */
   doubleKeyWindowMs: number;
@@ -12,9 +12,9 @@ export interface SimTiming {
   minDigitGapMs: number;
   selfTestMs: number;
   failureTestMs: number;
-  /** Delay of the `|` that confirms an EEPROM step (about 5 s on real units, §3.7). */
+  /** Delay of the `|` that confirms an EEPROM step (about 5 s on real units, docs/protocols/apcsmart.md#eeprom-settings). */
   eepromConfirmMs: number;
-  /** `!` is repeated this often while on battery (30 s, §3.6). */
+  /** `!` is repeated this often while on battery (30 s, docs/protocols/apcsmart.md#alert-characters). */
   onBatteryRepeatMs: number;
   /** Grace delay before the output goes off; default the `p` value in seconds. */
   graceMs?: number;

@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import type { ManualClock } from '../../../src/core/clock.ts';
 import { Ups2MqttError } from '../../../src/core/errors.ts';
 import type { ModemSignals, SmartTransport } from '../../../src/sources/apcsmart/transport.ts';

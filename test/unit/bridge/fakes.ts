@@ -1,6 +1,5 @@
 import { ManualClock } from '../../../src/core/clock.ts';
 import { Ups2MqttError } from '../../../src/core/errors.ts';
-import type { Logger } from '../../../src/core/log.ts';
 import type {
   CommandArgs,
   CommandOutcome,

@@ -10,7 +10,7 @@ import { everyField, smartUpsInput, smartUpsRt1000 } from './samples.ts';
 const rows: readonly EntityDef[] = ENTITIES;
 
 /**
- * HA core apcupsd's entities (homeassistant.md §6) and what ups2mqtt offers for each:
+ * HA core apcupsd's entities (docs/homeassistant.md#parity-with-the-core-apcupsd-integration) and what ups2mqtt offers for each:
  * our cmps key, device class, unit, diagnostic category and default-enabled. `note` marks
  * a deliberate difference from core.
  */
@@ -23,7 +23,8 @@ interface Parity {
   enabled: boolean;
   note?: string;
 }
-const T = 'timestamp instead of text (§6 parity notes)';
+const T =
+  'timestamp instead of text (docs/homeassistant.md#parity-with-the-core-apcupsd-integration parity notes)';
 const S = 'fixed unit s instead of a runtime-inferred one';
 const CORE: Readonly<Record<string, Parity>> = {
   alarmdel: { key: 'alarmdel', diagnostic: true, enabled: true },
@@ -219,7 +220,7 @@ describe('entity table', () => {
 
   it('never offers an option named like Home Assistant\'s own "no value" states', () => {
     // HA shows `unknown` and `unavailable` for an entity without a value; an option with the
-    // same word would make "the UPS said unknown" look like "no value" (docs/homeassistant.md).
+    // same word would make "the UPS said unknown" look like "no value" (docs/homeassistant.md#sensors).
     for (const r of rows) {
       for (const o of r.options ?? []) {
         assert.notEqual(o, 'unknown', r.key);
@@ -228,7 +229,7 @@ describe('entity table', () => {
     }
   });
 
-  it('chooses state classes per §2.1/§2.2', () => {
+  it('chooses state classes per docs/homeassistant.md#sensors/docs/homeassistant.md#sensors', () => {
     assert.equal(rowByKey('numxfers').state_class, 'total_increasing');
     assert.equal(rowByKey('cumonbatt').state_class, 'total_increasing');
     // TONBATT drops to 0 when mains returns: a gauge, not a running total.
@@ -249,7 +250,7 @@ describe('entity table', () => {
   });
 });
 
-describe('parity with HA core apcupsd (homeassistant.md §6)', () => {
+describe('parity with HA core apcupsd (docs/homeassistant.md#parity-with-the-core-apcupsd-integration)', () => {
   for (const [coreKey, p] of Object.entries(CORE)) {
     it(`${coreKey} has a matching entity`, () => assertParity(coreKey, p, rowByKey(p.key)));
   }

@@ -1,5 +1,5 @@
 /**
- * Proves the validator catches each mistake of homeassistant.md §8: a known-good payload
+ * Proves the validator catches each mistake of docs/homeassistant.md#checklist-the-validator-enforces: a known-good payload
  * passes, and each row breaks it in exactly one way and expects exactly that rule to fire.
  */
 import * as assert from 'node:assert/strict';

@@ -52,7 +52,7 @@ describe('advertised commands follow the descriptor', () => {
 });
 
 /**
- * Model × command → the exact Feature-report bytes written, in order (protocols.md §2.8).
+ * Model × command → the exact Feature-report bytes written, in order (docs/protocols/hid.md#commands).
  * `seed` fills reports a descriptor-only capture lacks, so the read-modify-write has a base.
  */
 const BYTES: [string, string, CommandArgs, string[], string[]?][] = [
@@ -74,7 +74,7 @@ const BYTES: [string, string, CommandArgs, string[], string[]?][] = [
   [SU1500RM, 'test.battery.stop', {}, ['16 03']],
   [SU1500RM, 'beeper.disable', {}, ['14 01']],
   [SU1500RM, 'beeper.mute', {}, ['14 03']],
-  // Smart-UPS: DelayBeforeStartup = N + 4 first, then DelayBeforeShutdown = N (SU1500 §2.8).
+  // Smart-UPS: DelayBeforeStartup = N + 4 first, then DelayBeforeShutdown = N (SU1500 docs/protocols/hid.md#commands).
   [SU1500RM, 'shutdown.return', { delay_s: 60 }, ['28 40 00', '27 3c 00']],
   [SU1500RM, 'shutdown.stop', {}, ['27 ff ff']],
   [CP1500, 'test.battery.start.quick', {}, ['14 01']],

@@ -105,7 +105,7 @@ describe('bits and units', () => {
     ...extra,
   });
 
-  // protocols.md §2.3, with the real examples it quotes.
+  // docs/protocols/hid.md#units-and-exponents, with the real examples it quotes.
   const cases: [string, HidField, number, number][] = [
     ['battery ConfigVoltage 1200 cV', field(0x00f0d121, 5), 1200, 12],
     ['Smart-UPS input 1238 dV', field(0x00f0d121, 6), 1238, 123.8],

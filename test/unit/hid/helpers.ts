@@ -1,7 +1,6 @@
 /** Shared helpers of the HID tests: fixtures, a log sink, a replayed source. */
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { type HidCapture, parseCapture } from '../../../src/sources/hid/capture.ts';
 import { ReplayDevice, ReplayEnumerator } from '../../../src/sources/hid/replay.ts';

@@ -158,7 +158,7 @@ describe('status flags', () => {
       { acPresent: 0, discharging: 1 },
       { online: false, on_battery: true, discharging: true },
     ],
-    // apcupsd §2.7: an RS 1500 reports Discharging=1 and ACPresent=1 during a self-test.
+    // apcupsd docs/protocols/hid.md#polling: an RS 1500 reports Discharging=1 and ACPresent=1 during a self-test.
     [
       'a self-test discharges on mains',
       { acPresent: 1, discharging: 1, test: 5 },
@@ -231,7 +231,7 @@ describe('enumerations and dates', () => {
     assert.deepEqual([d.self_test_result, d.self_test_code], ['other', '7']);
   });
 
-  it('dates (protocols.md §2.6)', () => {
+  it('dates (docs/protocols/hid.md#usages)', () => {
     assert.equal(hidDate(13692), '2006-11-28');
     assert.equal(hidDate(12409), '2004-03-25');
     assert.equal(hidDate(0), undefined);

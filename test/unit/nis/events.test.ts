@@ -7,7 +7,7 @@ import {
   parseEventLine,
 } from '../../../src/sources/nis/events.ts';
 
-describe('parseEventLine (§1.11)', () => {
+describe('parseEventLine (docs/protocols/nis.md#event-log)', () => {
   const rows: [string, { at: string; message: string } | undefined][] = [
     [
       '2026-11-21 04:45:47 +0000  apcupsd 3.14.14 (31 May 2016) debian startup succeeded',
@@ -92,7 +92,7 @@ function summary(events: UpsEvent[]): string[] {
   );
 }
 
-/** The last ≤ 50 lines of a growing log, as apcupsd's `events` reply (§1.11). */
+/** The last ≤ 50 lines of a growing log, as apcupsd's `events` reply (docs/protocols/nis.md#event-log). */
 function window(log: readonly string[]): string[] {
   return log.slice(-50);
 }

@@ -24,7 +24,7 @@ function expectedFrames(lines: readonly string[]): NisFrame[] {
 }
 
 describe('encodeNisCommand', () => {
-  it('encodes status as 00 06 + ASCII, nothing else (§1.1)', () => {
+  it('encodes status as 00 06 + ASCII, nothing else (docs/protocols/nis.md#framing)', () => {
     assert.deepEqual(
       [...encodeNisCommand('status')],
       [0x00, 0x06, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73],

@@ -39,7 +39,7 @@ function flagsOf(data: UpsData): UpsFlags {
   return out;
 }
 
-describe('mapNisStatus flags (STATFLAG first, §1.8 §1.9 §7)', () => {
+describe('mapNisStatus flags (STATFLAG first, docs/protocols/nis.md#status-words-and-statflag-bits docs/protocols/nis.md#status-words-and-statflag-bits docs/mqtt.md#keys)', () => {
   it('COMMLOST with the ONLINE bit still set: comm_lost, no online/on_battery/charging/discharging', () => {
     const { data } = map({ STATUS: 'COMMLOST', STATFLAG: '0x05000508', BCHARGE: '100.0 Percent' });
     assert.deepEqual(flagsOf(data), {

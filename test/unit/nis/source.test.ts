@@ -96,7 +96,7 @@ describe('NisSource basics', () => {
     assert.equal(setup({ host: '::1' }).source.description, 'nis://[::1]:3551');
   });
 
-  it('rejects every command with SOURCE_UNSUPPORTED (NIS is read-only, §1.12)', async () => {
+  it('rejects every command with SOURCE_UNSUPPORTED (NIS is read-only, docs/protocols/nis.md#running-apcupsd-without-a-ups)', async () => {
     const { source } = setup();
     await assert.rejects(source.command('test.battery.start.quick', {}), (err: unknown) =>
       isUps2MqttError(err, 'SOURCE_UNSUPPORTED'),

@@ -1,5 +1,5 @@
 /**
- * The add-on store images (homeassistant.md §5.1: icon square ~128×128, logo ~250×100)
+ * The add-on store images (docs/homeassistant.md#add-on-packaging: icon square ~128×128, logo ~250×100)
  * and the README screenshot are real PNGs of the right size. The artwork is rendered by
  * render-addon-images.ts; the screenshot by the browser test.
  */

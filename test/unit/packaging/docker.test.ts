@@ -1,6 +1,6 @@
 /**
- * Static checks of the container files: no Docker engine runs here (testing-notes.md,
- * "Docker"), and hadolint is not packaged for Debian nor on npm, so the hadolint rules that
+ * Static checks of the container files: no Docker engine runs here (the test
+ * machine has none), and hadolint is not packaged for Debian nor on npm, so the hadolint rules that
  * matter for these files are written down as data (ids as in hadolint's wiki) and checked
  * on the parsed Dockerfiles; the compose file is parsed with `yaml` and every setting it
  * passes is checked against the configuration schema. The HEALTHCHECK command itself runs

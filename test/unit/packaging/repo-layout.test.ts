@@ -1,6 +1,6 @@
 /**
  * The Supervisor takes every file named config.json, config.yaml or config.yml in the
- * repository (outside dot-folders and rootfs) for an add-on (homeassistant.md §5.1):
+ * repository (outside dot-folders and rootfs) for an add-on (docs/homeassistant.md#add-on-packaging):
  * addon/config.yaml must be the only one.
  */
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
  * The Home Assistant Supervisor's rules for an add-on's config.yaml, written down as data
  * so the tests can check addon/config.yaml without a Supervisor or the add-on linter
- * (shared/reference/homeassistant.md §5; Supervisor `addons/validate.py` and
+ * (docs/homeassistant.md#add-on-packaging; Supervisor `addons/validate.py` and
  * `addons/options.py`; frenck/action-addon-linter). Nothing here is specific to ups2mqtt.
  */
 

@@ -4,7 +4,7 @@
  * unit exponent. Pure: bytes in, a flat list of report fields out, each with its NUT-style
  * usage path (`UPS.PowerSummary.RemainingCapacity`) and its exact place in its report.
  *
- * Tolerant of content (inconsistent ranges: protocols.md §2.3), strict about framing
+ * Tolerant of content (inconsistent ranges: docs/protocols/hid.md#units-and-exponents), strict about framing
  * (truncated items, unbalanced collections).
  */
 
@@ -37,7 +37,7 @@ export interface HidField {
   unit: number;
   /** Signed unit exponent (−8…7). */
   unitExponent: number;
-  /** Decode as two's complement: only when the Logical Minimum is negative (§2.3). */
+  /** Decode as two's complement: only when the Logical Minimum is negative (docs/protocols/hid.md#units-and-exponents). */
   signed: boolean;
   constant: boolean;
   /** False for array items (selectors), which hold usage indexes rather than values. */
