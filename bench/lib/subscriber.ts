@@ -25,7 +25,7 @@ export class TimedSubscriber implements Stoppable {
   /**
    * Connects (clean session) and subscribes to `filters` with QoS 1. With
    * `retainAsPublished` it speaks MQTT 5 and asks for Retain-As-Published (MQTT 5.0
-   * docs/protocols/apcsmart.md#timing.3.1), so `retain` on live messages tells whether the publisher set it.
+   * §3.8.3.1), so `retain` on live messages tells whether the publisher set it.
    */
   async start(
     url: string,

@@ -130,7 +130,7 @@ class Recording implements MqttRecording {
 
   /**
    * MQTT has no "end of retained messages" marker: the broker sends a topic's retained
-   * message after the SUBACK (MQTT 5.0 §3.3.1.3, docs/protocols/apcsmart.md#timing.4), possibly in a later TCP segment,
+   * message after the SUBACK (MQTT 5.0 §3.3.1.3, §3.8.4), possibly in a later TCP segment,
    * and sends nothing at all when it holds none. So "nothing retained" can only be concluded
    * after a quiet period; the window is bounded (default 250 ms, loopback delivery takes
    * well under 10 ms) so a test asserting absence still finishes quickly.

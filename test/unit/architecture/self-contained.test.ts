@@ -93,8 +93,16 @@ describe('self-contained knowledge', () => {
 
   it('catches what it is meant to catch', () => {
     const [protocols, homeassistant, style] = REFERENCE_NAMES;
-    assert.equal(bareCitations('x.ts', `// see ${protocols} docs/protocols/nis.md#connections-and-timeouts`).length, 1);
-    assert.equal(bareCitations('x.ts', `// ${OUTSIDE[0]}/reference/${homeassistant} docs/protocols/nut.md`).length, 1);
+    assert.equal(
+      bareCitations('x.ts', `// see ${protocols} docs/protocols/nis.md#connections-and-timeouts`)
+        .length,
+      1,
+    );
+    assert.equal(
+      bareCitations('x.ts', `// ${OUTSIDE[0]}/reference/${homeassistant} docs/protocols/nut.md`)
+        .length,
+      1,
+    );
     assert.equal(bareCitations('x.ts', `// (${style} habit 7)`).length, 1);
     assert.equal(bareCitations('x.ts', `// docs/${homeassistant}#device-block`).length, 0);
     assert.equal(bareCitations('x.ts', '// docs/protocols/nis.md#framing').length, 0);

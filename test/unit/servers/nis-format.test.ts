@@ -170,7 +170,8 @@ describe('formatNisStatus: one row per field family', () => {
     ],
     ['output current %.2f Amps', { output_current_a: 0.8 }, { OUTCURNT: '0.80 Amps' }],
     ['sensitivity words', { sensitivity: 'auto' }, { SENSE: 'Auto Adjust' }],
-    ['sensitivity unknown', { sensitivity: 'unknown' }, { SENSE: 'Unknown' }],
+    // No sensitivity (apcupsd's own "Unknown" reads as no value) prints no SENSE line.
+    ['sensitivity absent', {}, { SENSE: undefined }],
     ['self-test codes', { self_test_result: 'failed_capacity' }, { SELFTEST: 'BT' }],
     ['self-test generic failure is NG', { self_test_result: 'failed' }, { SELFTEST: 'NG' }],
     [
@@ -180,7 +181,7 @@ describe('formatNisStatus: one row per field family', () => {
     ],
     [
       'a raw self-test code the source kept',
-      { self_test_result: 'unknown', self_test_code: 'ZZ' },
+      { self_test_result: 'other', self_test_code: 'ZZ' },
       { SELFTEST: 'ZZ' },
     ],
     [
