@@ -128,7 +128,7 @@ function entityComponent(def: EntityDef, ctx: BuildContext): ComponentConfig {
     def_ent_id: entityId(def.platform, def.name ?? def.field, ctx),
     val_tpl: def.platform === 'binary_sensor' ? flagTemplate(def.field) : valueTemplate(def.field),
     // On every component, not once at the root: Home Assistant copies a root `qos` into the
-    // components only since 2026.5 (docs/homeassistant.md#version-floor).
+    // components only since May 2026 (docs/homeassistant.md#version-floor).
     qos: 1,
   };
   // A null name in the table means "use the device-class name", which HA does only when

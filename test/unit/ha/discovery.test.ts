@@ -111,7 +111,7 @@ describe('buildDeviceDiscovery: realistic UPSes', () => {
     ]);
     assert.equal(payload.avty_mode, 'all');
     assert.equal(payload.stat_t, 'ups2mqtt/office/state');
-    // QoS sits on each component: HA before 2026.5 does not inherit a root `qos`.
+    // QoS sits on each component: HA before May 2026 does not inherit a root `qos`.
     assert.equal('qos' in payload, false);
     for (const [key, c] of Object.entries(payload.cmps)) assert.equal(c.qos, 1, key);
   });
