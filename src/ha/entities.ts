@@ -121,7 +121,7 @@ const SENSORS = [
   { key: 'outage_duration', field: 'last_outage_duration_s', platform: 'sensor', name: 'Last outage duration', device_class: 'duration', unit: 's', precision: 0 },
   // No `battery` class: that would make HA list it as the device's battery level.
   { key: 'outage_min_charge', field: 'last_outage_min_charge_pct', platform: 'sensor', name: 'Last outage lowest charge', unit: '%', icon: 'mdi:battery-arrow-down-outline', precision: 0 },
-  // Energy dashboard: energy + kWh + total_increasing (homeassistant.md §2.2).
+  // Energy dashboard: energy + kWh + total_increasing (docs/homeassistant.md#sensors).
   { key: 'energy', field: 'energy_kwh', platform: 'sensor', name: 'Energy', device_class: 'energy', unit: 'kWh', state_class: 'total_increasing', precision: 3 },
 ] as const satisfies readonly EntityDef[];
 

@@ -29,11 +29,9 @@ const TEST_RESULT_TEXT: Readonly<Record<SelfTestResult, string | undefined>> = {
   failed: 'Done and error',
   in_progress: 'In progress',
   aborted: 'Aborted',
-  // No NUT wording says "unknown": leave the variable out rather than invent one.
-  unknown: undefined,
+  // A code outside the list: NUT has no wording for it, so the variable is left out.
+  other: undefined,
 };
-
-const sensitivity = (v: string): string | undefined => (v === 'unknown' ? undefined : v);
 
 /**
  * The table: state key → NUT variable(s). `ups.status` is built from the flags by
@@ -60,7 +58,7 @@ export const NUT_VAR_RULES: readonly NutVarRule[] = [
   { key: 'transfer_low_v', vars: ['input.transfer.low'] },
   { key: 'transfer_high_v', vars: ['input.transfer.high'] },
   { key: 'last_transfer_reason', vars: ['input.transfer.reason'] },
-  { key: 'sensitivity', vars: ['input.sensitivity'], format: sensitivity as Formatter },
+  { key: 'sensitivity', vars: ['input.sensitivity'] },
   { key: 'output_voltage_v', vars: ['output.voltage'] },
   { key: 'output_voltage_nominal_v', vars: ['output.voltage.nominal'] },
   { key: 'output_current_a', vars: ['output.current'] },

@@ -48,7 +48,7 @@ describe('state → NUT variables', () => {
       ],
     ],
     [{ sensitivity: 'medium' }, [['input.sensitivity', 'medium']]],
-    [{ sensitivity: 'unknown' }, []],
+    [{}, []],
     [
       {
         output_voltage_v: 230,
@@ -132,7 +132,7 @@ describe('state → NUT variables', () => {
     [{ self_test_result: 'failed_capacity' }, [['ups.test.result', 'Done and error']]],
     [{ self_test_result: 'in_progress' }, [['ups.test.result', 'In progress']]],
     [{ self_test_result: 'aborted' }, [['ups.test.result', 'Aborted']]],
-    [{ self_test_result: 'unknown', self_test_code: 'XX' }, []],
+    [{ self_test_result: 'other', self_test_code: 'XX' }, []],
     // Fields NUT has no standard variable for are not invented.
     [
       {
