@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { type ManagedProcess, ProcessRegistry } from '../helpers/process.ts';
@@ -20,6 +21,8 @@ describe('device deleted in Home Assistant', { timeout: 120_000 }, () => {
   const registry = new ProcessRegistry();
   let broker: MosquittoHandle;
   let rec: MqttRecording;
+  // One data folder for both runs: the restarted bridge is the same installation.
+  const dataDir = freshDataDir();
 
   function spawnBridge(name: string): Promise<ManagedProcess> {
     return registry.spawn(name, process.execPath, ['--import', 'tsx', MAIN, 'run'], {
@@ -32,6 +35,7 @@ describe('device deleted in Home Assistant', { timeout: 120_000 }, () => {
         UPS2MQTT_POLL_INTERVAL: '0.5',
         UPS2MQTT_LOG_FORMAT: 'json',
         UPS2MQTT_HTTP_ENABLED: 'false',
+        UPS2MQTT_DATA_DIR: dataDir,
       },
     });
   }
