@@ -92,7 +92,7 @@ describe('power policy end to end (CLI, mosquitto, sim://)', { timeout: 120_000 
       'cancelled',
     ]);
     const evt = (json(d).cmps as Record<string, Record<string, unknown>>).event;
-    assert.ok((evt?.evt_typ as string[]).includes('shutdown_cancelled'));
+    assert.ok(((evt?.evt_typ ?? []) as string[]).includes('shutdown_cancelled'));
   });
 
   it('outage → pending → host command → grace → shutdown.return → waiting_for_mains → idle', async () => {
