@@ -372,14 +372,18 @@ export class ShutdownPolicy implements StateExtension {
 /** The figures the machine decides on, from a good reading. */
 export function readingOf(state: UpsState, now: number): PolicyReading {
   const at = Date.parse(state.updated_at);
+  // A battery self-test or a runtime calibration runs on battery with mains present: not an
+  // outage (apcupsd does not count it as one either).
+  const testing = state.test_in_progress === true || state.calibrating === true;
   const onBattery =
-    state.on_battery === true ||
-    (state.on_battery === undefined &&
-      (state.status === 'on_battery' || state.status === 'low_battery'));
+    !testing &&
+    (state.on_battery === true ||
+      (state.on_battery === undefined &&
+        (state.status === 'on_battery' || state.status === 'low_battery')));
   return {
     at: Number.isFinite(at) ? at : now,
     onBattery,
-    onMains: state.online === true || (state.online === undefined && !onBattery),
+    onMains: testing || state.online === true || (state.online === undefined && !onBattery),
     lowBattery: state.low_battery === true,
     upsShutdown: state.shutting_down === true,
     ...(state.battery_charge_pct === undefined ? {} : { chargePct: state.battery_charge_pct }),

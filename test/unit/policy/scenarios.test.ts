@@ -271,6 +271,20 @@ describe('power policy scenarios (sim://, manual clock)', () => {
     await s.stop();
   });
 
+  it('a battery self-test is not an outage: no countdown, no cancelled event', async () => {
+    const s = await scenario({
+      shutdown: { mode: 'act', onBatteryForMs: 1000, command: [scripts.ok] },
+    });
+    await s.run(1000);
+    await s.source.command('test.battery.start.quick', {});
+    await s.run(3000);
+    assert.ok(s.states().some((st) => st.test_in_progress === true && st.on_battery === true));
+    await s.run(20_000);
+    assert.deepEqual(s.sequence(), ['idle']);
+    assert.equal(s.eventsOf('shutdown_cancelled').length, 0);
+    await s.stop();
+  });
+
   it('the bridge stopping during the grace sends the UPS command at once', async () => {
     const s = await scenario({
       shutdown: { mode: 'act', onBatteryForMs: 1000, command: [scripts.ok], graceMs: 60_000 },
