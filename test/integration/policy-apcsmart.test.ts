@@ -111,8 +111,9 @@ describe('power policy → APC Smart UPS over a pty', { timeout: 120_000 }, () =
     await pollUntil(async () => (sim.model.shutdowns.includes('S') ? true : undefined), 5_000, {
       what: 'the output cut by S',
     });
+    const beforeRestore = new Set(rec.messages);
     sim.model.restoreMains();
-    await stateAfter(earlier, 'idle', 15_000).catch((err) => {
+    await stateAfter(beforeRestore, 'idle', 15_000).catch((err) => {
       throw new Error(`${err}\n${bridge.output().slice(-6000)}`);
     });
     assert.equal(sim.model.outputOn, true, 'the output came back with mains');
@@ -134,12 +135,11 @@ describe('power policy → APC Smart UPS over a pty', { timeout: 120_000 }, () =
       what: 'host command',
     });
     sim.model.restoreMains();
-    const result = json(
-      await rec.waitFor(
-        (m) => !earlier.has(m) && m.topic === `${B}/command/shutdown.return/result`,
-        15_000,
-      ),
+    const resultMsg = await rec.waitFor(
+      (m) => !earlier.has(m) && m.topic === `${B}/command/shutdown.return/result`,
+      15_000,
     );
+    const result = json(resultMsg);
     assert.equal(result.code, 'done', JSON.stringify(result));
     assert.match(String(result.message), /@000/);
     assert.equal(actionBytes(), '@000');
@@ -148,6 +148,8 @@ describe('power policy → APC Smart UPS over a pty', { timeout: 120_000 }, () =
       .map(json)
       .find((e) => e.code === 'mains_returned');
     assert.match(String(note?.message), /still sent/);
-    await stateAfter(earlier, 'idle', 15_000);
+    // `idle` needs a reading taken after the UPS command: strictly after its result.
+    const sent = new Set(rec.messages.slice(0, rec.messages.indexOf(resultMsg) + 1));
+    await stateAfter(sent, 'idle', 15_000);
   });
 });
