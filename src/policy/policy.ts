@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
 import type { ForcedShutdownNotifier, Publisher, StateExtension } from '../core/ports.ts';
-import type { UpsState } from '../core/state.ts';
+import type { UpsState, UpsStateKey } from '../core/state.ts';
 import { isoWithOffset } from '../core/time.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import type { CommandRunner, HostRunResult, SupervisorHost } from './host.ts';
@@ -72,6 +72,8 @@ const SECONDARIES_POLL_MS = 1000;
 const STOP_COMMAND_WAIT_MS = 15_000;
 
 export class ShutdownPolicy implements StateExtension {
+  /** Discovered from the start: the entity exists before the first outage. */
+  readonly stickyKeys: readonly UpsStateKey[] = ['shutdown_state'];
   private memory: PolicyMemory;
   private readonly settings: PolicySettings;
   private loaded = false;
