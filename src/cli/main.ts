@@ -99,9 +99,16 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
+  // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
+  // host down through the Supervisor (docs/power-policy.md).
+  const token = env.SUPERVISOR_TOKEN ?? '';
   let app: Awaited<ReturnType<typeof startBridge>>;
   try {
-    app = await startBridge(result.config, logger);
+    app = await startBridge(
+      result.config,
+      logger,
+      token === '' ? {} : { supervisor: { url: 'http://supervisor', token } },
+    );
   } catch (err) {
     // A protocol server's port that cannot be bound is a setting to change, like bad config.
     if (!isUps2MqttError(err, 'LISTEN_FAILED')) throw err;

@@ -5,21 +5,40 @@ import { CommandRouter } from '../commands/router.ts';
 import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { ForcedShutdownNotifier, StateExtension } from '../core/ports.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import { statusPageUrl } from '../http/status-url.ts';
 import { MqttGateway } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
+import { type CommandRunner, execFileRunner, SupervisorClient } from '../policy/host.ts';
+import { parseMemory } from '../policy/machine.ts';
 import { OutageExtension } from '../policy/outages.ts';
+import { ShutdownPolicy } from '../policy/policy.ts';
 import type { NutServer } from '../servers/nut/server.ts';
 import { createSource } from '../sources/index.ts';
+import { JsonStore } from '../util/json-store.ts';
 import { attachNisServers } from './nis-servers.ts';
 import { attachNutServer } from './nut-server.ts';
 import { attachStatusServer } from './status-server.ts';
 import { packageInfo } from './version.ts';
 
+/** What the composition root learns from the process (not from the config). */
+export interface StartOptions {
+  /** Set when running as the Home Assistant add-on (SUPERVISOR_TOKEN in the environment). */
+  supervisor?: { url: string; token: string };
+  /** Runs `shutdown.command`; tests inject one (default: execFile). */
+  runner?: CommandRunner;
+  /** FSD for NUT secondaries (default: the NUT server when nut_server.enabled). */
+  notifier?: ForcedShutdownNotifier;
+}
+
 /** Wires and starts the bridge for a validated configuration. */
-export async function startBridge(config: AppConfig, logger: Logger): Promise<BridgeApp> {
+export async function startBridge(
+  config: AppConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<BridgeApp> {
   const clock = systemClock;
   const topics = new Topics(config.mqtt.baseTopic);
   const m = config.mqtt;
@@ -70,7 +89,21 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     clock,
   );
   const upses = [];
-  for (const ups of config.upses) {
+  const policies: ShutdownPolicy[] = [];
+  // The app is built after its UPSes, the NUT server after the app: the policies reach
+  // them lazily, once they run.
+  let app: BridgeApp | undefined;
+  let nutServer: NutServer | undefined;
+  // FSD for upsmon secondaries when the NUT server runs (docs/power-policy.md).
+  const notifier: ForcedShutdownNotifier | undefined =
+    options.notifier ??
+    (config.nutServer.enabled
+      ? {
+          setForcedShutdown: (upsId, on) => nutServer?.setForcedShutdown(upsId, on),
+          secondaryLogins: (upsId) => nutServer?.secondaryLogins(upsId) ?? 0,
+        }
+      : undefined);
+  for (const [index, ups] of config.upses.entries()) {
     const source = await createSource(ups.spec, {
       logger: logger.child({ module: 'source', ups: ups.id }),
       clock,
@@ -80,9 +113,45 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
       dataDir: config.dataDir,
       logger: logger.child({ module: 'policy', ups: ups.id }),
     };
+    const extensions: StateExtension[] = [];
+    const sd = ups.shutdown;
+    if (sd.mode !== 'off') {
+      const bridgeOf = () => app?.bridges[index];
+      const policyLog = logger.child({ module: 'policy', ups: ups.id });
+      const policy = new ShutdownPolicy(
+        { ...sd, mode: sd.mode },
+        {
+          clock,
+          logger: policyLog,
+          store: new JsonStore(
+            config.dataDir,
+            `${ups.id ?? 'ups'}.policy.json`,
+            parseMemory,
+            policyLog,
+          ),
+          runner: options.runner ?? execFileRunner,
+          ...(options.supervisor
+            ? { supervisor: new SupervisorClient(options.supervisor.url, options.supervisor.token) }
+            : {}),
+          ...(notifier ? { notifier } : {}),
+          commands,
+          target: () => {
+            const id = bridgeOf()?.id;
+            return id === undefined ? undefined : app?.commandTarget(id);
+          },
+          upsId: () => bridgeOf()?.id,
+          publisher: gateway,
+          topics,
+          refresh: () => bridgeOf()?.refresh() ?? Promise.resolve(),
+        },
+      );
+      policy.start();
+      policies.push(policy);
+      extensions.push(policy);
+    }
     upses.push({
       source,
-      // In this order: load_w first, the energy integrator reads it.
+      // In this order: load_w first, the energy integrator reads it; the power policy last.
       extensions: [
         new LoadPowerExtension(
           ups.nominalPowerW !== undefined ? { nominalPowerW: ups.nominalPowerW } : {},
@@ -91,6 +160,7 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
         new OutageExtension(dataDeps),
         // Readings more than three poll intervals apart are a gap, not a trapezoid.
         new EnergyExtension({ maxGapMs: 3 * ups.pollIntervalMs }, dataDeps),
+        ...extensions,
       ],
       options: {
         ...(ups.id ? { id: ups.id } : {}),
@@ -101,10 +171,13 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
       },
     });
   }
-  const app = new BridgeApp(
+  app = new BridgeApp(
     { upses, homeassistant: config.homeassistant },
     { gateway, topics, announcer, commands, clock, logger },
   );
+  // First on stop, while the UPS and the broker are still there: a policy in the middle of
+  // a host shutdown sends its UPS command now (docs/power-policy.md).
+  for (const policy of policies) app.onStop(() => policy.stop());
   await app.start();
   // The HTTP endpoint (healthz, metrics, status page); app.stop() stops it too.
   await attachStatusServer(app, config, {
@@ -113,7 +186,6 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     version: pkg.version,
   });
   // The upsd-compatible NUT server (nut_server.*); app.stop() stops it too.
-  let nutServer: NutServer | undefined;
   try {
     await attachNisServers(app, config, {
       clock,
@@ -137,9 +209,6 @@ export async function startBridge(config: AppConfig, logger: Logger): Promise<Br
     },
     'ups2mqtt started',
   );
-  // Hand-over point for the power policy: `nutServer` (also nutServerOf(app)) is its
-  // ForcedShutdownNotifier (setForcedShutdown, secondaryLogins); undefined when disabled.
-  void nutServer;
   return app;
 }
 

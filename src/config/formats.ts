@@ -17,6 +17,85 @@ export interface UpsEntry {
   nis_port?: number;
   /** Real-power rating in W, for load_w when the UPS does not report one. */
   nominal_power_w?: number;
+  /** The power policy of this UPS (same keys as the top-level `shutdown`). */
+  shutdown?: ShutdownEntry;
+}
+
+/** `shutdown.*` as written in the config (file or environment). */
+export interface ShutdownEntry {
+  mode?: ShutdownMode;
+  on_battery_for?: number | null;
+  battery_charge_pct?: number | null;
+  runtime_s?: number | null;
+  secondaries_grace?: number;
+  command?: string[];
+  command_timeout?: number;
+  grace?: number;
+  ups_command?: string;
+}
+
+export const SHUTDOWN_MODES = ['off', 'notify', 'dry_run', 'act'] as const;
+export type ShutdownMode = (typeof SHUTDOWN_MODES)[number];
+
+/** What `shutdown.ups_command` may name: commands that cut the output, or `none`. */
+export const POLICY_UPS_COMMANDS = [
+  'shutdown.return',
+  'shutdown.stayoff',
+  'shutdown.reboot',
+  'load.off',
+  'none',
+] as const;
+
+const SHUTDOWN_KEYS = [
+  'mode',
+  'on_battery_for',
+  'battery_charge_pct',
+  'runtime_s',
+  'secondaries_grace',
+  'command',
+  'command_timeout',
+  'grace',
+  'ups_command',
+] as const;
+
+const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isArgv = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((a) => typeof a === 'string') && (v.length === 0 || v[0] !== '');
+
+/**
+ * Problems of one `shutdown` object (per UPS entry), each prefixed with `where`; the
+ * top-level keys are checked by the convict formats below with the same rules.
+ */
+export function shutdownProblems(value: unknown, where: string): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${where} must be an object of shutdown settings`];
+  const v = value as Record<string, unknown>;
+  const out: string[] = [];
+  for (const key of Object.keys(v)) {
+    if (!(SHUTDOWN_KEYS as readonly string[]).includes(key))
+      out.push(`${where}.${key} is not a known key (known: ${SHUTDOWN_KEYS.join(', ')})`);
+  }
+  if (v.mode !== undefined && !(SHUTDOWN_MODES as readonly unknown[]).includes(v.mode))
+    out.push(`${where}.mode must be one of ${SHUTDOWN_MODES.join(', ')}`);
+  for (const key of ['on_battery_for', 'runtime_s'] as const) {
+    if (v[key] !== undefined && v[key] !== null && !isPositive(v[key]))
+      out.push(`${where}.${key} must be a positive number of seconds (or absent)`);
+  }
+  const pct = v.battery_charge_pct;
+  if (pct !== undefined && pct !== null && !(typeof pct === 'number' && pct >= 0 && pct <= 100))
+    out.push(`${where}.battery_charge_pct must be a number from 0 to 100 (or absent)`);
+  for (const key of ['secondaries_grace', 'command_timeout', 'grace'] as const) {
+    if (v[key] !== undefined && !isPositive(v[key]))
+      out.push(`${where}.${key} must be a positive number of seconds`);
+  }
+  if (v.command !== undefined && !isArgv(v.command))
+    out.push(`${where}.command must be a list of strings (argv), e.g. ["systemctl", "poweroff"]`);
+  if (
+    v.ups_command !== undefined &&
+    !(POLICY_UPS_COMMANDS as readonly unknown[]).includes(v.ups_command)
+  )
+    out.push(`${where}.ups_command must be one of ${POLICY_UPS_COMMANDS.join(', ')}`);
+  return out;
 }
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -68,6 +147,53 @@ convict.addFormat({
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1_000_000) {
       throw new Error('must be a number of watts from 0 (not set) to 1000000');
     }
+  },
+});
+
+convict.addFormat({
+  name: 'optional-seconds',
+  coerce: (value: unknown) =>
+    typeof value === 'string' ? (value.trim() === '' ? null : Number(value)) : value,
+  validate(value: unknown) {
+    if (value !== null && !isPositive(value))
+      throw new Error('must be a positive number of seconds, or empty (not used)');
+  },
+});
+
+convict.addFormat({
+  name: 'optional-pct',
+  coerce: (value: unknown) =>
+    typeof value === 'string' ? (value.trim() === '' ? null : Number(value)) : value,
+  validate(value: unknown) {
+    if (value !== null && !(typeof value === 'number' && value >= 0 && value <= 100))
+      throw new Error('must be a percentage from 0 to 100, or empty (not used)');
+  },
+});
+
+convict.addFormat({
+  name: 'argv',
+  coerce: (value: unknown) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return [];
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value; // validate() explains
+    }
+  },
+  validate(value: unknown) {
+    if (!isArgv(value))
+      throw new Error(
+        'must be a list of strings (argv, no shell), e.g. ["systemctl","poweroff"]; in the environment a JSON array',
+      );
+  },
+});
+
+convict.addFormat({
+  name: 'ups-command',
+  validate(value: unknown) {
+    if (!(POLICY_UPS_COMMANDS as readonly unknown[]).includes(value))
+      throw new Error(`must be one of ${POLICY_UPS_COMMANDS.join(', ')}`);
   },
 });
 
@@ -143,7 +269,7 @@ convict.addFormat({
   validate(value: unknown) {
     if (!Array.isArray(value))
       throw new Error(
-        'must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w }',
+        'must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w, shutdown }',
       );
     const problems: string[] = [];
     value.forEach((item: unknown, i: number) => {
@@ -153,7 +279,17 @@ convict.addFormat({
       }
       const entry = item as Record<string, unknown>;
       for (const key of Object.keys(entry)) {
-        if (!['id', 'name', 'source', 'poll_interval', 'nis_port', 'nominal_power_w'].includes(key))
+        if (
+          ![
+            'id',
+            'name',
+            'source',
+            'poll_interval',
+            'nis_port',
+            'nominal_power_w',
+            'shutdown',
+          ].includes(key)
+        )
           problems.push(`[${i}].${key} is not a known key`);
       }
       if (typeof entry.source !== 'string' || entry.source === '') {
@@ -192,6 +328,8 @@ convict.addFormat({
       ) {
         problems.push(`[${i}].nominal_power_w must be a number of watts from 1 to 1000000`);
       }
+      if (entry.shutdown !== undefined)
+        problems.push(...shutdownProblems(entry.shutdown, `[${i}].shutdown`));
     });
     if (problems.length > 0) throw new Error(problems.join('; '));
   },

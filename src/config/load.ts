@@ -3,6 +3,7 @@ import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
 import { maskUri, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
+import type { ShutdownEntry } from './formats.ts';
 import { type ConfigSchema, type NutUserEntry, schemaDefinition, type UpsEntry } from './schema.ts';
 
 /** One configuration problem, worded for the person who has to fix it. */
@@ -24,6 +25,21 @@ export interface UpsConfig {
   nisPort?: number;
   /** Configured real-power rating (W), for load_w when the UPS reports none. */
   nominalPowerW?: number;
+  /** The power policy of this UPS (docs/power-policy.md). */
+  shutdown: ShutdownSettings;
+}
+
+/** `shutdown.*` resolved: times in ms, `ups_command: none` as null. */
+export interface ShutdownSettings {
+  mode: 'off' | 'notify' | 'dry_run' | 'act';
+  onBatteryForMs: number | null;
+  batteryChargePct: number | null;
+  runtimeS: number | null;
+  secondariesGraceMs: number;
+  command: string[];
+  commandTimeoutMs: number;
+  graceMs: number;
+  upsCommand: string | null;
 }
 
 export interface AppConfig {
@@ -247,6 +263,7 @@ interface RawConfig {
   nominal_power_w: number;
   state: { heartbeat_interval: number; max_data_age: number };
   data_dir: string;
+  shutdown: Required<ShutdownEntry>;
   nis: { timeout: number; events_interval: number; reuse_connection: boolean };
   nis_server: { enabled: boolean; host: string; port: number };
   mqtt: {
@@ -293,6 +310,17 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
     );
     return [];
   }
+  if (
+    props.upses.length > 0 &&
+    JSON.stringify(props.shutdown) !== JSON.stringify(shutdownDefaults())
+  ) {
+    problems.push(
+      problem(
+        'shutdown',
+        'the top-level shutdown settings apply to a single UPS (source); with `upses`, put `shutdown` under each entry',
+      ),
+    );
+  }
   const seen = new Set<string>();
   const out: UpsConfig[] = [];
   entries.forEach((entry, i) => {
@@ -305,6 +333,10 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
       source: entry.source,
       spec: parseSourceUri(entry.source),
       pollIntervalMs: Math.round((entry.poll_interval ?? props.poll_interval) * 1000),
+      // A single UPS takes the top-level `shutdown`; list entries their own (defaults else).
+      shutdown: resolveShutdown(
+        props.upses.length > 0 ? { ...shutdownDefaults(), ...entry.shutdown } : props.shutdown,
+      ),
     };
     if (entry.id !== undefined) ups.id = entry.id;
     if (entry.name !== undefined && entry.name !== '') ups.name = entry.name;
@@ -348,6 +380,37 @@ function assignNisPorts(props: RawConfig, upses: UpsConfig[], problems: ConfigPr
     }
     ups.nisPort = port;
   });
+}
+
+/** The schema's defaults of `shutdown.*`. */
+function shutdownDefaults(): Required<ShutdownEntry> {
+  const d = schemaDefinition.shutdown;
+  return {
+    mode: d.mode.default as Required<ShutdownEntry>['mode'],
+    on_battery_for: d.on_battery_for.default,
+    battery_charge_pct: d.battery_charge_pct.default,
+    runtime_s: d.runtime_s.default,
+    secondaries_grace: d.secondaries_grace.default,
+    command: [...d.command.default],
+    command_timeout: d.command_timeout.default,
+    grace: d.grace.default,
+    ups_command: d.ups_command.default,
+  };
+}
+
+function resolveShutdown(e: Required<ShutdownEntry>): ShutdownSettings {
+  const ms = (s: number): number => Math.round(s * 1000);
+  return {
+    mode: e.mode,
+    onBatteryForMs: e.on_battery_for === null ? null : ms(e.on_battery_for),
+    batteryChargePct: e.battery_charge_pct,
+    runtimeS: e.runtime_s,
+    secondariesGraceMs: ms(e.secondaries_grace),
+    command: [...e.command],
+    commandTimeoutMs: ms(e.command_timeout),
+    graceMs: ms(e.grace),
+    upsCommand: e.ups_command === 'none' ? null : e.ups_command,
+  };
 }
 
 /** The effective configuration with secrets masked, for `config check` and the start log. */

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'self_test_started',
   'self_test_completed',
   'shutdown_initiated',
+  'shutdown_cancelled',
   'comm_lost',
   'comm_restored',
   'battery_disconnected',

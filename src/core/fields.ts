@@ -2,6 +2,7 @@ import {
   SELF_TEST_RESULTS,
   SELF_TEST_STATES,
   SENSITIVITIES,
+  SHUTDOWN_STATES,
   UPS_STATUSES,
   type UpsStateKey,
 } from './state.ts';
@@ -134,6 +135,10 @@ export const STATE_FIELDS = {
     doc: 'Self-test lifecycle tracked by the bridge: idle, running, then passed, failed or aborted until the next test.',
   },
   self_test_finished_at: time('When the last self-test ended.'),
+  shutdown_state: {
+    kind: { type: 'enum', values: SHUTDOWN_STATES },
+    doc: 'The power policy (docs/power-policy.md), only when shutdown.mode is not off: idle; pending (on battery, triggers counted); shutting_down (a trigger fired); waiting_for_mains (every step ran); cancelled (mains returned before a trigger).',
+  },
   self_test_code: str("The source's raw self-test code when self_test_result is `other`."),
   last_self_test_at: time('When the last self-test ran.'),
   last_on_battery_at: time('Last transfer to battery.'),

@@ -43,6 +43,20 @@ export type SelfTestResult = (typeof SELF_TEST_RESULTS)[number];
 export const SELF_TEST_STATES = ['idle', 'running', 'passed', 'failed', 'aborted'] as const;
 export type SelfTestState = (typeof SELF_TEST_STATES)[number];
 
+/**
+ * The power policy's progress (docs/power-policy.md): `idle` on mains; `pending` on battery
+ * while the triggers are counted; `shutting_down` once one fired; `waiting_for_mains` when
+ * every step ran; `cancelled` when mains returned before a trigger (then `idle` again).
+ */
+export const SHUTDOWN_STATES = [
+  'idle',
+  'pending',
+  'shutting_down',
+  'waiting_for_mains',
+  'cancelled',
+] as const;
+export type ShutdownState = (typeof SHUTDOWN_STATES)[number];
+
 /** Closed set for `sensitivity`. */
 /**
  * Closed set for `sensitivity`. There is no "unknown" member: a setting the source cannot
@@ -183,6 +197,8 @@ export interface UpsState extends UpsData {
   self_test_state?: SelfTestState;
   /** When the last self-test ended, as seen by the bridge or reported by the source. */
   self_test_finished_at?: string;
+  /** The power policy's state; present only when `shutdown.mode` is not `off`. */
+  shutdown_state?: ShutdownState;
   /** ISO time of the reading this state describes (never of the publish). */
   updated_at: string;
   /** Outages seen by the bridge (src/policy/outages.ts), persisted across restarts. */

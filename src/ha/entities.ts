@@ -12,6 +12,7 @@ import {
   SELF_TEST_RESULTS,
   SELF_TEST_STATES,
   SENSITIVITIES,
+  SHUTDOWN_STATES,
   UPS_STATUSES,
   type UpsStateKey,
 } from '../core/state.ts';
@@ -100,6 +101,8 @@ const SENSORS = [
   { key: 'selftest', field: 'self_test_result', platform: 'sensor', name: 'Self test result', device_class: 'enum', options: SELF_TEST_RESULTS },
   // Bridge-tracked lifecycle: refreshes at once after a test instead of waiting for apcupsd's 5-minute window.
   { key: 'selftest_state', field: 'self_test_state', platform: 'sensor', name: 'Self test', device_class: 'enum', options: SELF_TEST_STATES, icon: 'mdi:battery-heart-variant' },
+  // The power policy: bridgeOnly, because it keeps counting while the UPS cannot be read.
+  { key: 'shutdown_state', field: 'shutdown_state', platform: 'sensor', name: 'Shutdown policy', device_class: 'enum', options: SHUTDOWN_STATES, icon: 'mdi:power-settings', bridgeOnly: true },
   { key: 'selftest_done', field: 'self_test_finished_at', platform: 'sensor', name: 'Self test finished', device_class: 'timestamp', category: D },
   { key: 'selftest_code', field: 'self_test_code', platform: 'sensor', name: 'Self test code', category: D, enabled: false },
   { key: 'laststest', field: 'last_self_test_at', platform: 'sensor', name: 'Last self test', device_class: 'timestamp' },

@@ -24,6 +24,17 @@ describe('loadConfig', () => {
         source: 'nis://127.0.0.1:3551',
         spec: { kind: 'nis', host: '127.0.0.1', port: 3551 },
         pollIntervalMs: 1000,
+        shutdown: {
+          mode: 'off',
+          onBatteryForMs: null,
+          batteryChargePct: null,
+          runtimeS: null,
+          secondariesGraceMs: 30_000,
+          command: [],
+          commandTimeoutMs: 30_000,
+          graceMs: 60_000,
+          upsCommand: 'shutdown.return',
+        },
       },
     ]);
     assert.equal(r.config.mqtt.url, 'mqtt://broker:1883');

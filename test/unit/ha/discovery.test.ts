@@ -328,13 +328,14 @@ describe('buildDeviceDiscovery: templates', () => {
 });
 
 describe('buildDeviceDiscovery: availability', () => {
-  it('status, comm_lost and the event entity follow only the bridge', () => {
+  it('status, shutdown_state, comm_lost and the event entity follow only the bridge', () => {
     const { payload } = buildDeviceDiscovery(everyFieldInput());
     const own = Object.entries(payload.cmps)
       .filter(([, c]) => c.avty !== undefined)
       .map(([k, c]) => [k, c.avty, c.avty_mode]);
     assert.deepEqual(own, [
       ['status', [{ t: 'ups2mqtt/bridge/state' }], 'all'],
+      ['shutdown_state', [{ t: 'ups2mqtt/bridge/state' }], 'all'],
       ['comm_lost', [{ t: 'ups2mqtt/bridge/state' }], 'all'],
       ['event', [{ t: 'ups2mqtt/bridge/state' }], 'all'],
     ]);

@@ -242,10 +242,10 @@ describe('entity table', () => {
     }
   });
 
-  it('marks only status and comm_lost as bridge-only', () => {
+  it('marks only status, shutdown_state and comm_lost as bridge-only', () => {
     assert.deepEqual(
       rows.filter((r) => r.bridgeOnly).map((r) => r.key),
-      ['status', 'comm_lost'],
+      ['status', 'shutdown_state', 'comm_lost'],
     );
   });
 });

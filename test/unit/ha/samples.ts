@@ -242,6 +242,7 @@ export const everyField: Required<UpsState> = {
   self_test_code: 'BT',
   self_test_state: 'failed',
   self_test_finished_at: '2024-02-26T08:00:44+00:00',
+  shutdown_state: 'pending',
   last_self_test_at: '2023-05-11T03:00:00+01:00',
   last_on_battery_at: '2023-05-12T08:56:20+01:00',
   last_off_battery_at: '2023-05-10T22:14:07+01:00',

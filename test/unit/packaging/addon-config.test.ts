@@ -265,6 +265,41 @@ describe('add-on options and ups2mqtt configuration', () => {
   });
 });
 
+describe('add-on power policy options', () => {
+  it('map to shutdown.* of the single UPS', () => {
+    const vars = {
+      ...start.optionsToEnv({
+        ...options,
+        shutdown_mode: 'act',
+        shutdown_runtime_s: 300,
+        shutdown_battery_charge_pct: 25,
+        shutdown_grace: 90,
+        shutdown_ups_command: 'shutdown.stayoff',
+      }),
+      ...start.FIXED_ENV,
+    };
+    const result = loadConfig({ env: vars, args: [] });
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+    const sd = result.config.upses[0]?.shutdown;
+    assert.deepEqual(
+      [
+        sd?.mode,
+        sd?.runtimeS,
+        sd?.batteryChargePct,
+        sd?.graceMs,
+        sd?.upsCommand,
+        sd?.onBatteryForMs,
+      ],
+      ['act', 300, 25, 90_000, 'shutdown.stayoff', null],
+    );
+  });
+
+  it('asks for the least Supervisor role that allows POST /host/shutdown', () => {
+    assert.equal(config.hassio_api, true);
+    assert.equal(config.hassio_role, 'manager');
+  });
+});
+
 describe('translations/en.yaml', () => {
   const en = YAML.parse(read('addon/translations/en.yaml')) as {
     configuration: Record<string, { name?: unknown; description?: unknown }>;

@@ -34,6 +34,38 @@ export const OPTION_MAP = [
     kind: 'number',
   },
   { option: 'commands_allow', key: 'commands.allow', env: 'UPS2MQTT_COMMANDS_ALLOW', kind: 'csv' },
+  // The power policy of the single UPS; the host is shut down through the Supervisor.
+  { option: 'shutdown_mode', key: 'shutdown.mode', env: 'UPS2MQTT_SHUTDOWN_MODE', kind: 'string' },
+  {
+    option: 'shutdown_on_battery_for',
+    key: 'shutdown.on_battery_for',
+    env: 'UPS2MQTT_SHUTDOWN_ON_BATTERY_FOR',
+    kind: 'number',
+  },
+  {
+    option: 'shutdown_battery_charge_pct',
+    key: 'shutdown.battery_charge_pct',
+    env: 'UPS2MQTT_SHUTDOWN_BATTERY_CHARGE_PCT',
+    kind: 'number',
+  },
+  {
+    option: 'shutdown_runtime_s',
+    key: 'shutdown.runtime_s',
+    env: 'UPS2MQTT_SHUTDOWN_RUNTIME_S',
+    kind: 'number',
+  },
+  {
+    option: 'shutdown_grace',
+    key: 'shutdown.grace',
+    env: 'UPS2MQTT_SHUTDOWN_GRACE',
+    kind: 'number',
+  },
+  {
+    option: 'shutdown_ups_command',
+    key: 'shutdown.ups_command',
+    env: 'UPS2MQTT_SHUTDOWN_UPS_COMMAND',
+    kind: 'string',
+  },
   { option: 'base_topic', key: 'mqtt.base_topic', env: 'UPS2MQTT_MQTT_BASE_TOPIC', kind: 'string' },
   {
     option: 'discovery_prefix',
