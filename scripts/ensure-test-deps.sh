@@ -19,7 +19,9 @@ missing_programs() {
   for program in mosquitto mosquitto_sub mosquitto_passwd apcupsd socat chromium udevadm shellcheck yamllint; do
     command -v "$program" >/dev/null 2>&1 || printf '%s\n' "$program"
   done
-  ldconfig -p 2>/dev/null | grep -q 'libusb-1\.0\.so\.0' || printf '%s\n' libusb-1.0
+  # Not grep -q: it exits at the first match, and under pipefail the SIGPIPE that ldconfig
+  # then gets would count as "missing".
+  ldconfig -p 2>/dev/null | grep 'libusb-1\.0\.so\.0' >/dev/null || printf '%s\n' libusb-1.0
 }
 
 run_as_root() {

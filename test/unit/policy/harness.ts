@@ -21,7 +21,8 @@ import { parseMemory } from '../../../src/policy/machine.ts';
 import { type ShutdownConfig, ShutdownPolicy } from '../../../src/policy/policy.ts';
 import { createSimSource, type SimSource } from '../../../src/sources/sim/source.ts';
 import { JsonStore } from '../../../src/util/json-store.ts';
-import { captureLogger, flush, RecordingPublisher } from '../bridge/fakes.ts';
+import { settle as flush } from '../../helpers/settle.ts';
+import { captureLogger, RecordingPublisher } from '../bridge/fakes.ts';
 
 export const UPS = 'sim';
 export const T0 = Date.parse('2026-03-01T10:00:00Z');

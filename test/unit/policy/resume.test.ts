@@ -19,7 +19,8 @@ import { execFileRunner, SupervisorClient } from '../../../src/policy/host.ts';
 import { parseMemory } from '../../../src/policy/machine.ts';
 import { type ShutdownConfig, ShutdownPolicy } from '../../../src/policy/policy.ts';
 import { JsonStore } from '../../../src/util/json-store.ts';
-import { captureLogger, flush, RecordingPublisher } from '../bridge/fakes.ts';
+import { settle as flush } from '../../helpers/settle.ts';
+import { captureLogger, RecordingPublisher } from '../bridge/fakes.ts';
 import { DEFAULT_SHUTDOWN, markerScripts, T0 } from './harness.ts';
 
 const scripts = markerScripts();
