@@ -141,6 +141,14 @@ describe('addon/config.yaml', () => {
     assert.equal(start.FIXED_ENV.UPS2MQTT_HTTP_PORT, String(config.ingress_port));
   });
 
+  it('pulls a prebuilt image per architecture from GHCR (the release workflow pushes it)', () => {
+    // The Supervisor replaces {arch} and pulls <image>:<version>; release.yml's addon job
+    // pushes exactly these names (workflows.test.ts).
+    assert.equal(config.image, 'ghcr.io/ups2mqtt/{arch}-addon-ups2mqtt');
+    assert.match(String(config.image), /^ghcr\.io\/[a-z0-9-]+\/\{arch\}-addon-[a-z0-9_-]+$/);
+    assert.ok(String(config.image).endsWith(`-${config.slug}`));
+  });
+
   it('combines no forbidden keys (webui with ingress, full_access with devices)', () => {
     assert.ok(!('webui' in config && config.ingress === true));
     assert.ok(!(config.full_access === true && (config.usb || config.uart || config.devices)));
@@ -343,6 +351,16 @@ describe('add-on folder and repository.yaml', () => {
     const versions = [...dockerfile.matchAll(/^ARG UPS2MQTT_VERSION=(\S+)$/gm)].map((m) => m[1]);
     assert.ok(versions.length >= 1);
     for (const v of versions) assert.equal(v, config.version);
+    // From the registry by default, or a local tarball (addon/packages) for a test build.
+    const all = parseDockerfile(dockerfile);
+    const build = all.filter((i) => i.stage === 0);
+    const packageArg = 'UPS2MQTT_PACKAGE=ups2mqtt@$' + '{UPS2MQTT_VERSION}';
+    assert.ok(build.some((i) => i.keyword === 'ARG' && i.args === packageArg));
+    assert.ok(build.some((i) => i.keyword === 'COPY' && i.args === 'packages /tmp/packages'));
+    assert.match(read('addon/packages/README.md'), /UPS2MQTT_PACKAGE=\/tmp\/packages\//);
+    const install = build.find((i) => i.keyword === 'RUN' && /npm install --global/.test(i.args));
+    assert.match(install?.args ?? '', /"\$\{UPS2MQTT_PACKAGE\}"/);
+    assert.match(install?.args ?? '', /ups2mqtt --version\)" = "\$\{UPS2MQTT_VERSION\}"/);
     const health = parseDockerfile(dockerfile).find((i) => i.keyword === 'HEALTHCHECK');
     assert.ok(health, 'no HEALTHCHECK');
     assert.deepEqual(execForm(health.args)?.slice(0, 2), ['node', '-e']);

@@ -34,7 +34,7 @@ describe('linters', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 
-  it('yamllint: add-on, repository, compose and blueprint files', {
+  it('yamllint: add-on, repository, compose, blueprint and workflow files', {
     skip: tool('/usr/bin/yamllint'),
   }, () => {
     // Long lines and comments at the indentation of commented-out keys are fine here.
@@ -55,6 +55,7 @@ describe('linters', () => {
         'docker-compose.yml',
         'blueprints/automation/ups2mqtt/low_runtime_shutdown.yaml',
         'blueprints/automation/ups2mqtt/power_outage_notify.yaml',
+        '.github/workflows',
       ],
       { cwd: root, encoding: 'utf8' },
     );
