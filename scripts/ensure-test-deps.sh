@@ -11,12 +11,19 @@ set -euo pipefail
 # chromium: the status-page browser test; libusb-1.0-0: node-hid at run time; udev: udevadm
 # for serialport's port listing (probe); shellcheck, yamllint: packaging lint tests.
 PACKAGES=(mosquitto mosquitto-clients apcupsd socat chromium libusb-1.0-0 udev shellcheck yamllint)
+PROGRAMS=(mosquitto mosquitto_sub mosquitto_passwd apcupsd socat chromium udevadm shellcheck yamllint)
+# The opt-in container test (UPS2MQTT_CONTAINER_TEST=1, test/integration/container.test.ts)
+# builds and runs the images with podman on stand-in base images made by mmdebstrap.
+if [ "${UPS2MQTT_CONTAINER_TEST:-}" = "1" ]; then
+  PACKAGES+=(podman buildah runc mmdebstrap)
+  PROGRAMS+=(podman buildah runc mmdebstrap)
+fi
 # Daemons live in /usr/sbin, which is not on every user's PATH.
 export PATH="${PATH}:/usr/local/sbin:/usr/sbin:/sbin"
 
 missing_programs() {
   local program
-  for program in mosquitto mosquitto_sub mosquitto_passwd apcupsd socat chromium udevadm shellcheck yamllint; do
+  for program in "${PROGRAMS[@]}"; do
     command -v "$program" >/dev/null 2>&1 || printf '%s\n' "$program"
   done
   # Not grep -q: it exits at the first match, and under pipefail the SIGPIPE that ldconfig
