@@ -103,7 +103,7 @@ describe('every workflow', () => {
         for (const line of lines) {
           assert.match(
             line,
-            /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40}  # v\d+(\.\d+){0,2}$/,
+            /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} {2}# v\d+(\.\d+){0,2}$/,
             `not pinned: ${line.trim()}`,
           );
           assert.doesNotMatch(line, /@(main|master|HEAD)\b/);
@@ -111,7 +111,7 @@ describe('every workflow', () => {
         // One SHA per action and version across the files.
         const pins = new Map<string, string>();
         for (const f of files) {
-          for (const m of text(f).matchAll(/uses: ([\w./-]+)@([0-9a-f]{40})  # (v\S+)/g)) {
+          for (const m of text(f).matchAll(/uses: ([\w./-]+)@([0-9a-f]{40}) {2}# (v\S+)/g)) {
             const key = `${m[1]}@${m[3]}`;
             assert.equal(pins.get(key) ?? m[2], m[2], `${key} is pinned to two SHAs`);
             pins.set(key, m[2] ?? '');
