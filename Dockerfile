@@ -28,6 +28,10 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json README.md ./
+# data_dir (default ./data = /app/data: outage counters, energy, the power policy's state)
+# must be writable by the unprivileged user; mount a volume there to keep it
+# (docs/deployment.md, "Docker").
+RUN mkdir /app/data && chown node:node /app/data
 # In a container the endpoint listens on the container's interfaces; publishing the port
 # (-p 127.0.0.1:1551:1551) stays the user's choice.
 ENV NODE_ENV=production \

@@ -393,6 +393,9 @@ list('/app/node_modules');console.log(JSON.stringify(out));`;
       assert.equal((await mustPodman(['exec', APP, 'id', '-u'])).stdout.trim(), '1000');
       const user = await mustPodman(['inspect', APP, '--format', '{{.Config.User}}']);
       assert.equal(user.stdout.trim(), 'node');
+      // The user can write data_dir (./data under /app), nothing else of the app.
+      await mustPodman(['exec', APP, 'sh', '-c', 'touch data/probe && rm data/probe']);
+      assert.notEqual((await podman(['exec', APP, 'touch', '/app/dist/probe'])).status, 0);
     });
 
     it('podman healthcheck: healthy, then unhealthy while the broker is gone', async () => {

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { envNames, loadConfig } from '../../../src/config/load.ts';
@@ -123,6 +124,22 @@ describe('Dockerfile (the image built from this repository)', () => {
 
   it('installs libusb for node-hid in the runtime stage', () => {
     assert.ok(final.some((i) => i.keyword === 'RUN' && /\blibusb-1\.0-0\b/.test(i.args)));
+  });
+
+  it('gives the non-root user a writable data_dir (./data under WORKDIR /app)', () => {
+    const load = loadConfig({ env: { UPS2MQTT_SOURCE: 'sim://' }, args: [] });
+    assert.ok(load.ok);
+    // The default is ./data, resolved against the working directory (WORKDIR below).
+    assert.equal(load.config.dataDir, join(process.cwd(), 'data'));
+    assert.deepEqual(
+      final.filter((i) => i.keyword === 'WORKDIR').map((i) => i.args),
+      ['/app'],
+    );
+    assert.ok(
+      final.some(
+        (i) => i.keyword === 'RUN' && i.args === 'mkdir /app/data && chown node:node /app/data',
+      ),
+    );
   });
 
   it('runs as a non-root user, the package bin, with a HEALTHCHECK', () => {
