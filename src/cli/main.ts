@@ -1,10 +1,15 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { KNOWN_COMMANDS } from '../commands/ha-components.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
 import { renderCapturePlan } from '../sources/hid/capture-plan.ts';
 import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
+import { NutClientRegistry } from '../sources/nut/source.ts';
+import { maskUri } from '../sources/uri.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
+import { expandNutWildcards } from './expand-nut.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
@@ -129,6 +134,21 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
     format: result.config.log.format,
     isTty: process.stderr.isTTY === true,
   });
+  const clock = systemClock;
+  const registry = new NutClientRegistry(
+    {
+      timeoutMs: result.config.nut.timeoutMs,
+      ca: result.config.nut.caFile === '' ? undefined : readFileSync(result.config.nut.caFile),
+    },
+    logger,
+    clock,
+  );
+  const deps = {
+    logger,
+    clock,
+    nis: result.config.nis,
+    nut: { registry, knownCommands: KNOWN_COMMANDS },
+  };
   try {
     const plan = await replayPlan(ups.spec);
     if (plan) {
@@ -137,13 +157,33 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
       );
       return 0;
     }
-    const state = await readOnce(ups.spec, { logger, clock: systemClock, nis: result.config.nis });
-    process.stdout.write(args.json ? `${JSON.stringify(state, null, 2)}\n` : renderHuman(state));
+    // `nut://host` reads every UPS of that upsd: the output is then one state per UPS name.
+    const many = await expandNutWildcards([ups], {
+      list: (spec) => registry.listUpses(spec),
+      logger,
+      clock,
+      retry: false,
+    });
+    if (many.length === 1 && many[0]?.spec === ups.spec) {
+      const state = await readOnce(ups.spec, deps);
+      process.stdout.write(args.json ? `${JSON.stringify(state, null, 2)}\n` : renderHuman(state));
+      return 0;
+    }
+    const states: Record<string, unknown> = {};
+    let human = '';
+    for (const one of many) {
+      const name = one.spec.kind === 'nut' ? one.spec.ups : (one.id ?? one.source);
+      const state = await readOnce(one.spec, deps);
+      states[name] = state;
+      human += `${human === '' ? '' : '\n'}== ${name} ==\n${renderHuman(state)}`;
+    }
+    process.stdout.write(args.json ? `${JSON.stringify(states, null, 2)}\n` : human);
     return 0;
   } catch (err) {
     const code = isUps2MqttError(err) ? ` [${err.code}]` : '';
+    // The URI as given may hold a password: never print it (nor log it) unmasked.
     process.stderr.write(
-      `ups2mqtt: cannot read ${ups.source}: ${err instanceof Error ? err.message : String(err)}${code}\n`,
+      `ups2mqtt: cannot read ${maskUri(ups.source)}: ${err instanceof Error ? err.message : String(err)}${code}\n`,
     );
     return isUps2MqttError(err, 'SOURCE_UNSUPPORTED') ? EXIT_CONFIG : 1;
   }

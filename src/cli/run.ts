@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BridgeApp } from '../bridge/app.ts';
+import { KNOWN_COMMANDS } from '../commands/ha-components.ts';
 import { CommandRouter } from '../commands/router.ts';
 import type { AppConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
@@ -17,7 +18,9 @@ import { OutageExtension } from '../policy/outages.ts';
 import { ShutdownPolicy } from '../policy/policy.ts';
 import type { NutServer } from '../servers/nut/server.ts';
 import { createSource } from '../sources/index.ts';
+import { NutClientRegistry } from '../sources/nut/source.ts';
 import { JsonStore } from '../util/json-store.ts';
+import { expandNutWildcards } from './expand-nut.ts';
 import { attachNisServers } from './nis-servers.ts';
 import { attachNutServer } from './nut-server.ts';
 import { attachStatusServer } from './status-server.ts';
@@ -88,6 +91,20 @@ export async function startBridge(
     logger.child({ module: 'commands' }),
     clock,
   );
+  // One connection per upsd, shared by every UPS read from it (docs/configuration.md).
+  const nutRegistry = new NutClientRegistry(
+    { timeoutMs: config.nut.timeoutMs, ca: readOpt(config.nut.caFile) },
+    logger.child({ module: 'nut' }),
+    clock,
+  );
+  // `nut://host` means every UPS upsd lists: asked once, here, before anything starts.
+  const configured = await expandNutWildcards(config.upses, {
+    list: (spec) => nutRegistry.listUpses(spec),
+    logger: logger.child({ module: 'nut' }),
+    clock,
+    retry: true,
+    holdProcess: keepAlive,
+  });
   const upses = [];
   const policies: ShutdownPolicy[] = [];
   // The app is built after its UPSes, the NUT server after the app: the policies reach
@@ -103,11 +120,12 @@ export async function startBridge(
           secondaryLogins: (upsId) => nutServer?.secondaryLogins(upsId) ?? 0,
         }
       : undefined);
-  for (const [index, ups] of config.upses.entries()) {
+  for (const [index, ups] of configured.entries()) {
     const source = await createSource(ups.spec, {
       logger: logger.child({ module: 'source', ups: ups.id }),
       clock,
       nis: config.nis,
+      nut: { registry: nutRegistry, knownCommands: KNOWN_COMMANDS },
     });
     const dataDeps = {
       dataDir: config.dataDir,
@@ -187,11 +205,16 @@ export async function startBridge(
   });
   // The upsd-compatible NUT server (nut_server.*); app.stop() stops it too.
   try {
-    await attachNisServers(app, config, {
-      clock,
-      logger: logger.child({ module: 'nis-server' }),
-      version: pkg.version,
-    });
+    // The NIS servers follow the served UPSes (`nut://host` expanded), in app.bridges order.
+    await attachNisServers(
+      app,
+      { ...config, upses: configured },
+      {
+        clock,
+        logger: logger.child({ module: 'nis-server' }),
+        version: pkg.version,
+      },
+    );
     nutServer = await attachNutServer(app, config, {
       commands,
       logger: logger.child({ module: 'nut-server' }),
@@ -204,12 +227,18 @@ export async function startBridge(
   logger.info(
     {
       version: pkg.version,
-      upses: config.upses.map((u) => u.id ?? '(from serial)'),
+      upses: configured.map((u) => u.id ?? '(from serial)'),
       broker: m.url.replace(/\/\/[^@/]*@/, '//'),
     },
     'ups2mqtt started',
   );
   return app;
+}
+
+/** Keeps the process alive until the returned function is called (system timers do not). */
+export function keepAlive(): () => void {
+  const t = setInterval(() => {}, 60_000);
+  return () => clearInterval(t);
 }
 
 /** Stops the app on SIGINT/SIGTERM (publishing offline first); a second signal forces exit. */

@@ -40,6 +40,15 @@ const BUTTON_CLASSES: Readonly<Record<string, 'identify' | 'restart'>> = {
   'test.panel.start': 'identify',
 };
 
+/**
+ * Every UPS command name the command framework knows (labelled here, or destructive and
+ * guarded by the router). A source that learns its commands from its daemon (NUT's
+ * `LIST CMD`) offers the intersection with this set.
+ */
+export const KNOWN_COMMANDS: ReadonlySet<string> = new Set(
+  [...Object.keys(LABELS), ...DESTRUCTIVE_COMMANDS].filter((c) => c !== ARM_COMMAND),
+);
+
 /** Stable `cmps` key of a command's button. */
 export function commandComponentKey(name: string): string {
   return `cmd_${name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
-import { maskUri, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
+import { maskUri, NUT_ALL_UPSES, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
 import type { ShutdownEntry } from './formats.ts';
 import { type ConfigSchema, type NutUserEntry, schemaDefinition, type UpsEntry } from './schema.ts';
 
@@ -64,6 +64,7 @@ export interface AppConfig {
   dataDir: string;
   nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection: boolean };
   nisServer: { enabled: boolean; host: string; port: number };
+  nut: { timeoutMs: number; caFile: string };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
   commands: { allow: string[]; armWindowMs: number; rateLimitMs: number; shutdownDelayS: number };
   http: { enabled: boolean; host: string; port: number };
@@ -184,6 +185,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     ['mqtt.ca', mqtt.ca],
     ['mqtt.cert', mqtt.cert],
     ['mqtt.key', mqtt.key],
+    ['nut.ca', props.nut.ca],
   ] as const) {
     if (path !== '') {
       try {
@@ -231,6 +233,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
       host: props.nis_server.host,
       port: props.nis_server.port,
     },
+    nut: { timeoutMs: Math.round(props.nut.timeout * 1000), caFile: props.nut.ca },
     log: { level: props.log.level, format: props.log.format },
     commands: {
       allow: props.commands.allow,
@@ -266,6 +269,7 @@ interface RawConfig {
   shutdown: Required<ShutdownEntry>;
   nis: { timeout: number; events_interval: number; reuse_connection: boolean };
   nis_server: { enabled: boolean; host: string; port: number };
+  nut: { timeout: number; ca: string };
   mqtt: {
     url: string;
     username: string;
@@ -343,7 +347,9 @@ function resolveUpses(props: RawConfig, problems: ConfigProblem[]): UpsConfig[] 
     if (entry.nominal_power_w !== undefined) ups.nominalPowerW = entry.nominal_power_w;
     out.push(ups);
   });
-  if (out.length > 1 && out.some((u) => u.id === undefined)) {
+  // `nut://host` names every UPS of upsd: each gets its upsd name as id at start-up.
+  const named = out.filter((u) => !isNutWildcard(u.spec));
+  if (out.length > 1 && named.some((u) => u.id === undefined)) {
     // Without ids, two UPSes of one process could only be told apart by serial, which is
     // not known until they answer; ids make topics predictable (docs/configuration.md#upses).
     problems.push(problem('upses', 'every entry needs an `id` when more than one UPS is listed'));
@@ -411,6 +417,10 @@ function resolveShutdown(e: Required<ShutdownEntry>): ShutdownSettings {
     graceMs: ms(e.grace),
     upsCommand: e.ups_command === 'none' ? null : e.ups_command,
   };
+}
+
+function isNutWildcard(spec: SourceSpec): boolean {
+  return spec.kind === 'nut' && spec.ups === NUT_ALL_UPSES;
 }
 
 /** The effective configuration with secrets masked, for `config check` and the start log. */

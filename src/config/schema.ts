@@ -190,6 +190,22 @@ export const schemaDefinition = {
       arg: 'nis-server-port',
     },
   },
+  nut: {
+    timeout: {
+      doc: 'Seconds allowed for connecting to upsd and for each of its replies (nut:// sources).',
+      format: 'seconds',
+      default: 3,
+      env: 'UPS2MQTT_NUT_TIMEOUT',
+      arg: 'nut-timeout',
+    },
+    ca: {
+      doc: "Path of a PEM file with the CA certificate(s) that sign upsd's certificate, for nut://…?tls=require|prefer. Empty: the system's trusted CAs.",
+      format: String,
+      default: '',
+      env: 'UPS2MQTT_NUT_CA',
+      arg: 'nut-ca',
+    },
+  },
   mqtt: {
     url: {
       doc: 'Broker URL: mqtt://, mqtts:// (TLS), ws:// or wss://.',

@@ -13,7 +13,17 @@ export type ErrorCode =
   /** The peer answers, but with placeholders instead of a reading (a daemon starting up). */
   | 'NOT_READY'
   | 'LISTEN_FAILED'
-  | 'ABORTED';
+  | 'ABORTED'
+  /** NUT `ERR UNKNOWN-UPS`: upsd serves no UPS of that name. */
+  | 'UPS_UNKNOWN'
+  /** NUT `ERR DATA-STALE` / `DRIVER-NOT-CONNECTED`: the daemon has no current data of the UPS. */
+  | 'DATA_STALE'
+  /** The server refused the credentials or the user lacks the right (NUT `ACCESS-DENIED`…). */
+  | 'ACCESS_DENIED'
+  /** The UPS or its driver did not carry out a command (NUT `INSTCMD-FAILED`, tracking). */
+  | 'COMMAND_FAILED'
+  /** TLS was required and could not be set up. */
+  | 'TLS_FAILED';
 
 /** An error with a stable code, a context object for logs, and an optional cause. */
 export class Ups2MqttError extends Error {

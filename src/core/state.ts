@@ -160,6 +160,8 @@ export interface UpsIdentity {
   status_data?: string;
   /** Raw apcupsd STATUS words, for display next to the enum. */
   status_text?: string;
+  /** The UPS's own alarm text (NUT `ups.alarm`), present while it raises an alarm. */
+  alarm?: string;
   /** Raw STATFLAG as `0x%08X`. */
   status_flags?: string;
   dip_switch?: string;

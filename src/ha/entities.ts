@@ -91,6 +91,8 @@ const SENSORS = [
   { key: 'masterupd', field: 'master_updated_at', platform: 'sensor', name: 'Master update', device_class: 'timestamp', category: D },
   { key: 'apc', field: 'status_data', platform: 'sensor', name: 'Status data', category: D, enabled: false },
   { key: 'statflag', field: 'status_flags', platform: 'sensor', name: 'Status flag', category: D, enabled: false },
+  // NUT's ups.alarm text; absent (and the entity unknown) while the UPS raises no alarm.
+  { key: 'alarm', field: 'alarm', platform: 'sensor', name: 'Alarm', category: D, icon: 'mdi:alert' },
   { key: 'dipsw', field: 'dip_switch', platform: 'sensor', name: 'DIP switch settings', category: D },
   { key: 'reg1', field: 'fault_register_1', platform: 'sensor', name: 'Register 1 fault', category: D, enabled: false },
   { key: 'reg2', field: 'fault_register_2', platform: 'sensor', name: 'Register 2 fault', category: D, enabled: false },

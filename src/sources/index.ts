@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { UpsSource } from '../core/source.ts';
+import type { NutClientRegistry } from './nut/source.ts';
 import type { SourceSpec } from './uri.ts';
 
 /** Settings every source factory may use (slices of AppConfig). */
@@ -9,6 +10,11 @@ export interface SourceDeps {
   logger: Logger;
   clock: Clock;
   nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection?: boolean };
+  /**
+   * For `nut://`: the connections shared per upsd (one registry per process, made by the
+   * composition root) and the command names the command framework knows.
+   */
+  nut?: { registry: NutClientRegistry; knownCommands: ReadonlySet<string> };
 }
 
 /** Source kinds this build can serve. */
@@ -18,6 +24,7 @@ export const AVAILABLE_SOURCE_KINDS: ReadonlySet<SourceSpec['kind']> = new Set([
   'apcsmart',
   'hid',
   'hid-replay',
+  'nut',
 ]);
 
 /**
@@ -53,10 +60,22 @@ export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<
       const { createHidReplaySource } = await import('./hid/create.ts');
       return createHidReplaySource(spec, { logger: deps.logger, clock: deps.clock });
     }
+    case 'nut': {
+      if (deps.nut === undefined) {
+        throw new Ups2MqttError('SOURCE_UNSUPPORTED', 'nut:// needs the NUT connection registry');
+      }
+      const { createNutSource } = await import('./nut/source.ts');
+      return createNutSource(spec, {
+        registry: deps.nut.registry,
+        knownCommands: deps.nut.knownCommands,
+        logger: deps.logger,
+        clock: deps.clock,
+      });
+    }
     default:
       throw new Ups2MqttError(
         'SOURCE_UNSUPPORTED',
-        `source kind "${spec.kind}" is not available in this version (available: ${[...AVAILABLE_SOURCE_KINDS].join(', ')})`,
+        `source kind "${(spec as SourceSpec).kind}" is not available in this version (available: ${[...AVAILABLE_SOURCE_KINDS].join(', ')})`,
       );
   }
 }

@@ -7,7 +7,26 @@ export type SourceSpec =
   | { kind: 'apcsmart'; path: string }
   | { kind: 'hid'; vendorId?: number; productId?: number; serial?: string }
   | { kind: 'hid-replay'; path: string }
-  | { kind: 'nut'; host: string; port: number; ups: string; username?: string; password?: string };
+  | {
+      kind: 'nut';
+      host: string;
+      port: number;
+      /** The upsd name of the UPS, or {@link NUT_ALL_UPSES} for every UPS upsd lists. */
+      ups: string;
+      username?: string;
+      password?: string;
+      /** STARTTLS: `off` (default), `prefer` (use it when upsd offers it), `require`. */
+      tls: NutTlsMode;
+    };
+
+/** How a `nut://` source uses STARTTLS (`?tls=`). */
+export type NutTlsMode = 'off' | 'prefer' | 'require';
+
+/**
+ * The UPS name of `nut://host` and `nut://host/*`: every UPS upsd's `LIST UPS` returns.
+ * NUT's UPS names cannot contain `*`, so it cannot clash with a real name.
+ */
+export const NUT_ALL_UPSES = '*';
 
 const SCHEMES = ['nis', 'sim', 'apcsmart', 'hid', 'hid-replay', 'nut'] as const;
 
@@ -64,19 +83,39 @@ export function parseSourceUri(uri: string): SourceSpec {
       return { kind: 'hid-replay', path: rest };
     }
     case 'nut': {
+      const usage =
+        'expected nut://[user[:password]@]host[:port][/upsname|/*][?tls=off|prefer|require]';
       let url: URL;
       try {
         url = new URL(`http://${rest}`);
       } catch {
-        fail(uri, 'expected nut://[user:pass@]host[:port]/upsname');
+        fail(uri, usage);
       }
-      const ups = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''));
-      if (ups === '') fail(uri, 'the UPS name is missing: nut://host/upsname');
+      if (url.hostname === '') fail(uri, usage);
+      const path = url.pathname.replace(/^\/+|\/+$/g, '');
+      let ups: string;
+      try {
+        ups = path === '' ? NUT_ALL_UPSES : decodeURIComponent(path);
+      } catch {
+        fail(uri, 'the UPS name is not valid percent-encoding');
+      }
+      // upsd's names are single words (ups.conf section names): no spaces, slashes or quotes.
+      if (ups !== NUT_ALL_UPSES && !/^[^\s/"\\*]+$/.test(ups)) {
+        fail(uri, `"${ups}" is not a NUT UPS name (one word without spaces, "/" or quotes)`);
+      }
+      const tls = url.searchParams.get('tls') ?? 'off';
+      if (tls !== 'off' && tls !== 'prefer' && tls !== 'require') {
+        fail(uri, `tls must be off, prefer or require, not "${tls}"`);
+      }
+      for (const key of url.searchParams.keys()) {
+        if (key !== 'tls') fail(uri, `unknown option "${key}" (only tls=)`);
+      }
       const spec: SourceSpec = {
         kind: 'nut',
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: parsePort(uri, url.port, 3493),
         ups,
+        tls,
       };
       if (url.username) spec.username = decodeURIComponent(url.username);
       if (url.password) spec.password = decodeURIComponent(url.password);
@@ -87,7 +126,20 @@ export function parseSourceUri(uri: string): SourceSpec {
   }
 }
 
-/** The URI with any password replaced by `***`, safe for logs. */
+/**
+ * The URI with any password replaced by `***`, safe for logs and error messages. The
+ * password runs to the last `@`: a password may itself hold `@` or `/` (unencoded), and
+ * neither a host nor a NUT UPS name can.
+ */
 export function maskUri(uri: string): string {
-  return uri.replace(/^([a-z-]+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+  return uri.replace(/^(\s*[a-z-]+:\/\/[^:/@]*):.*@/s, '$1:***@');
+}
+
+/** A readable description of a NUT source (no password), e.g. `nut://monuser@10.0.0.2:3493/ups`. */
+export function describeNutSpec(spec: Extract<SourceSpec, { kind: 'nut' }>): string {
+  const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
+  const user = spec.username === undefined ? '' : `${encodeURIComponent(spec.username)}@`;
+  const tls = spec.tls === 'off' ? '' : `?tls=${spec.tls}`;
+  const ups = spec.ups === NUT_ALL_UPSES ? NUT_ALL_UPSES : encodeURIComponent(spec.ups);
+  return `nut://${user}${host}:${spec.port}/${ups}${tls}`;
 }

@@ -230,6 +230,7 @@ export const everyField: Required<UpsState> = {
   master_updated_at: '2023-05-12T08:50:00+01:00',
   status_data: '001,052,1197',
   status_text: 'ONBATT',
+  alarm: 'Replace battery!',
   status_flags: '0x05060010',
   dip_switch: '0x00',
   fault_register_1: '0x00',

@@ -1,0 +1,561 @@
+import { createConnection, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
+import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type { NutTlsMode } from '../uri.ts';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MAX_LIST_ITEMS,
+  NutLineDecoder,
+  NutListCollector,
+  nutRequestLine,
+  nutServerError,
+  replyWords,
+  requestForLog,
+} from './protocol.ts';
+
+/** Opens a TCP stream to host:port. Injected so tests can count or refuse connections. */
+export type NutConnector = (host: string, port: number) => Socket;
+
+/** Where and how to reach one upsd. */
+export interface NutEndpoint {
+  host: string;
+  port: number;
+  tls: NutTlsMode;
+  /** PEM CA certificate(s) for STARTTLS; default: Node's trusted roots. */
+  ca?: Buffer | undefined;
+}
+
+/** Options of {@link NutConnection} and {@link NutClient}. */
+export interface NutConnectionOptions extends NutEndpoint {
+  /** Time allowed for TCP connect plus STARTTLS (default 3000 ms). */
+  connectTimeoutMs?: number;
+  /** Time allowed for one complete reply (default 3000 ms). */
+  readTimeoutMs?: number;
+  maxLineBytes?: number;
+  maxListItems?: number;
+  clock?: Clock;
+  logger: Logger;
+  connect?: NutConnector;
+}
+
+const DEFAULT_TIMEOUT_MS = 3000;
+
+/** Waits for the lines of one reply; `feed` returns true when the reply is complete. */
+interface Pending {
+  feed(line: string): boolean;
+  fail(err: Ups2MqttError): void;
+}
+
+/**
+ * One TCP (optionally TLS) connection to upsd carrying one request at a time. Any
+ * transport failure, timeout or malformed reply destroys it; an `ERR` reply does not (upsd
+ * keeps the session). Build with {@link NutConnection.open}.
+ */
+export class NutConnection {
+  private socket: Socket;
+  private decoder: NutLineDecoder;
+  private pending: Pending | undefined;
+  private closedError: Ups2MqttError | undefined;
+  /** True when the connection runs over TLS (after STARTTLS). */
+  secure = false;
+
+  private constructor(
+    private readonly opts: NutConnectionOptions,
+    socket: Socket,
+  ) {
+    this.socket = socket;
+    this.decoder = new NutLineDecoder(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.attach(socket);
+  }
+
+  /** Connects, and runs STARTTLS when the endpoint asks for it. */
+  static async open(opts: NutConnectionOptions, signal?: AbortSignal): Promise<NutConnection> {
+    const clock = opts.clock ?? systemClock;
+    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const where = whereOf(opts);
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const s = (opts.connect ?? ((h, p) => createConnection({ host: h, port: p })))(
+        opts.host,
+        opts.port,
+      );
+      const done = (err?: Ups2MqttError): void => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        s.off('connect', onConnect);
+        s.off('error', onError);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          s.on('error', () => {});
+          s.destroy();
+          reject(err);
+        } else resolve(s);
+      };
+      const onConnect = (): void => done();
+      const onError = (err: Error): void =>
+        done(
+          new Ups2MqttError('CONNECT_FAILED', `cannot connect to upsd ${where}: ${err.message}`, {
+            cause: err,
+            context: { host: opts.host, port: opts.port },
+          }),
+        );
+      const onAbort = (): void =>
+        done(new Ups2MqttError('ABORTED', `connect to upsd ${where} aborted`, { context: {} }));
+      timer = clock.setTimeout(
+        () =>
+          done(
+            new Ups2MqttError(
+              'CONNECT_TIMEOUT',
+              `connect to upsd ${where} timed out after ${timeoutMs} ms`,
+              { context: { host: opts.host, port: opts.port, timeoutMs } },
+            ),
+          ),
+        timeoutMs,
+      );
+      s.once('connect', onConnect);
+      s.once('error', onError);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    socket.setNoDelay(true);
+    const conn = new NutConnection(opts, socket);
+    if (opts.tls !== 'off') {
+      try {
+        await conn.startTls(signal);
+      } catch (err) {
+        conn.close();
+        throw err;
+      }
+    }
+    return conn;
+  }
+
+  /** Whether the connection can carry another request. */
+  get usable(): boolean {
+    return this.closedError === undefined && !this.socket.destroyed;
+  }
+
+  /** One request with a one-line reply; its words. `ERR` rejects with the coded error. */
+  async single(line: string, signal?: AbortSignal): Promise<string[]> {
+    const words = line.trimEnd();
+    let reply: string[] = [];
+    await this.exchange(
+      words,
+      (line) => {
+        reply = replyWords(line, words);
+        if (reply[0] === 'ERR') throw nutServerError(reply, words);
+        return true;
+      },
+      signal,
+    );
+    return reply;
+  }
+
+  /** One `LIST …` request; the item lines' words. */
+  async list(request: string, signal?: AbortSignal): Promise<string[][]> {
+    const collector = new NutListCollector(
+      request,
+      this.opts.maxListItems ?? DEFAULT_MAX_LIST_ITEMS,
+    );
+    let items: string[][] = [];
+    await this.exchange(
+      request,
+      (line) => {
+        const done = collector.push(line);
+        if (done === undefined) return false;
+        items = done;
+        return true;
+      },
+      signal,
+    );
+    return items;
+  }
+
+  /** Says goodbye (best effort) and closes. */
+  async logout(): Promise<void> {
+    if (this.usable) {
+      try {
+        await this.single('LOGOUT');
+      } catch {
+        // Closing anyway.
+      }
+    }
+    this.close();
+  }
+
+  /** Closes at once; a request in flight fails with PEER_CLOSED. */
+  close(): void {
+    this.shut(
+      new Ups2MqttError('PEER_CLOSED', 'NUT connection closed', {
+        context: { host: this.opts.host, port: this.opts.port },
+      }),
+    );
+  }
+
+  private async startTls(signal?: AbortSignal): Promise<void> {
+    const mode = this.opts.tls;
+    try {
+      const reply = await this.single('STARTTLS', signal);
+      if (reply[0] !== 'OK') throw this.protocol('STARTTLS', reply.join(' '));
+    } catch (err) {
+      // upsd without a certificate answers FEATURE-NOT-CONFIGURED; older ones UNKNOWN-COMMAND.
+      if (mode === 'prefer' && isUps2MqttError(err, 'SOURCE_UNSUPPORTED')) {
+        this.opts.logger.warn(
+          { host: this.opts.host, port: this.opts.port, nutError: err.context.nutError },
+          'upsd does not offer STARTTLS: reading it in clear (tls=prefer)',
+        );
+        return;
+      }
+      if (isUps2MqttError(err, 'SOURCE_UNSUPPORTED')) {
+        throw new Ups2MqttError(
+          'TLS_FAILED',
+          `upsd ${whereOf(this.opts)} does not offer STARTTLS (tls=require): ${err.message}`,
+          { cause: err, context: { host: this.opts.host, port: this.opts.port } },
+        );
+      }
+      throw err;
+    }
+    // From here on the same TCP stream carries TLS (NUT developer guide, STARTTLS).
+    const plain = this.socket;
+    this.detach(plain);
+    const clock = this.opts.clock ?? systemClock;
+    const timeoutMs = this.opts.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const secure = await new Promise<Socket>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const s = tlsConnect({
+        socket: plain,
+        servername: /^[\d.:]+$/.test(this.opts.host) ? undefined : this.opts.host,
+        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+      });
+      const done = (err?: Error): void => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        s.off('secureConnect', onSecure);
+        s.off('error', onError);
+        if (err) {
+          s.on('error', () => {});
+          s.destroy();
+          reject(
+            new Ups2MqttError(
+              'TLS_FAILED',
+              `TLS with upsd ${whereOf(this.opts)} failed: ${err.message}`,
+              {
+                cause: err,
+                context: { host: this.opts.host, port: this.opts.port },
+              },
+            ),
+          );
+        } else resolve(s);
+      };
+      const onSecure = (): void => done();
+      const onError = (err: Error): void => done(err);
+      timer = clock.setTimeout(
+        () => done(new Error(`no TLS handshake within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      s.once('secureConnect', onSecure);
+      s.once('error', onError);
+    });
+    this.socket = secure;
+    this.decoder = new NutLineDecoder(this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.attach(secure);
+    this.secure = true;
+  }
+
+  private exchange(
+    request: string,
+    onLine: (line: string) => boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    if (this.pending) {
+      return Promise.reject(
+        new Ups2MqttError('PROTOCOL_ERROR', 'NUT connection is busy', {
+          context: { request: requestForLog(request) },
+        }),
+      );
+    }
+    const clock = this.opts.clock ?? systemClock;
+    const timeoutMs = this.opts.readTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise<void>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const finish = (err?: Ups2MqttError): void => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => {
+        // The reply may still come: this connection cannot be trusted for the next request.
+        this.shut(
+          new Ups2MqttError('ABORTED', `NUT request "${requestForLog(request)}" aborted`, {
+            cause: signal?.reason,
+            context: { request: requestForLog(request) },
+          }),
+        );
+      };
+      this.pending = {
+        feed: (line) => {
+          let complete: boolean;
+          try {
+            complete = onLine(line);
+          } catch (err) {
+            const e = isUps2MqttError(err)
+              ? err
+              : new Ups2MqttError('PROTOCOL_ERROR', 'cannot read the NUT reply', { cause: err });
+            // An ERR reply leaves the session intact; anything else poisons it.
+            const serverSaid = e.context.nutError !== undefined;
+            if (!serverSaid) this.shut(e);
+            finish(e);
+            return true;
+          }
+          if (complete) finish();
+          return complete;
+        },
+        fail: (err) => finish(err),
+      };
+      timer = clock.setTimeout(() => {
+        this.shut(
+          new Ups2MqttError('READ_TIMEOUT', `no complete NUT reply within ${timeoutMs} ms`, {
+            context: { request: requestForLog(request), timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.socket.write(request.endsWith('\n') ? request : `${request}\n`);
+    });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    let lines: string[];
+    try {
+      lines = this.decoder.push(chunk);
+    } catch (err) {
+      this.shut(isUps2MqttError(err) ? err : this.protocol('', String(err)));
+      return;
+    }
+    for (const line of lines) {
+      const p = this.pending;
+      if (p === undefined) {
+        this.shut(this.protocol('', `unsolicited line from upsd: ${line.slice(0, 80)}`));
+        return;
+      }
+      p.feed(line);
+    }
+  };
+
+  private readonly onGone = (): void => {
+    this.shut(
+      new Ups2MqttError('PEER_CLOSED', 'upsd closed the connection', {
+        context: { host: this.opts.host, port: this.opts.port },
+      }),
+    );
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.shut(
+      new Ups2MqttError('PEER_CLOSED', `NUT connection failed: ${err.message}`, {
+        cause: err,
+        context: { host: this.opts.host, port: this.opts.port },
+      }),
+    );
+  };
+
+  private attach(s: Socket): void {
+    s.on('data', this.onData);
+    s.on('end', this.onGone);
+    s.on('close', this.onGone);
+    s.on('error', this.onError);
+  }
+
+  private detach(s: Socket): void {
+    s.off('data', this.onData);
+    s.off('end', this.onGone);
+    s.off('close', this.onGone);
+    s.off('error', this.onError);
+  }
+
+  private shut(err: Ups2MqttError): void {
+    if (this.closedError === undefined) this.closedError = err;
+    this.detach(this.socket);
+    // A late error on the destroyed socket must not crash the process.
+    this.socket.on('error', () => {});
+    this.socket.destroy();
+    const p = this.pending;
+    this.pending = undefined;
+    p?.fail(err);
+  }
+
+  private protocol(request: string, detail: string): Ups2MqttError {
+    return new Ups2MqttError('PROTOCOL_ERROR', `unexpected reply from upsd: ${detail}`, {
+      context: { request: requestForLog(request) },
+    });
+  }
+}
+
+/** Options of {@link NutClient}: a connection's, plus the reconnect backoff. */
+export interface NutClientOptions extends NutConnectionOptions {
+  /** First wait after a failed connect (default 500 ms); doubles per failure. */
+  backoffBaseMs?: number;
+  /** Longest wait between connect attempts (default 10 s). */
+  backoffMaxMs?: number;
+}
+
+/**
+ * The kept connection to one upsd, shared by every UPS read from it. Requests queue and go
+ * one at a time. A broken connection is replaced at the next request; after a failed
+ * connect the next attempt waits a backoff that doubles up to `backoffMaxMs`, and requests
+ * in that window fail at once (CONNECT_FAILED with `retryInMs`) instead of each UPS of the
+ * daemon hammering it.
+ */
+export class NutClient {
+  private conn: NutConnection | undefined;
+  private connecting: Promise<NutConnection> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private lastConnectError: Ups2MqttError | undefined;
+  private closed = false;
+  /** Times a connection was opened (for tests and metrics). */
+  connects = 0;
+
+  constructor(private readonly opts: NutClientOptions) {}
+
+  /** `host:port` for messages. */
+  get where(): string {
+    return whereOf(this.opts);
+  }
+
+  /** `LIST <query>`: the items' words. */
+  list(query: string, signal?: AbortSignal): Promise<string[][]> {
+    return this.run((c) => c.list(`LIST ${query}`, signal), signal);
+  }
+
+  /** A request with a one-line reply. */
+  single(request: string, signal?: AbortSignal): Promise<string[]> {
+    return this.run((c) => c.single(request, signal), signal);
+  }
+
+  /** Closes the kept connection; later requests open a new one (unless closed for good). */
+  close(): void {
+    this.closed = true;
+    const c = this.conn;
+    this.conn = undefined;
+    if (c) void c.logout();
+  }
+
+  /** Re-arms a closed client. */
+  reopen(): void {
+    this.closed = false;
+  }
+
+  private run<T>(fn: (c: NutConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const task = this.queue.then(async () => {
+      const conn = await this.connection(signal);
+      return fn(conn);
+    });
+    this.queue = task.catch(() => {});
+    return task;
+  }
+
+  private async connection(signal?: AbortSignal): Promise<NutConnection> {
+    if (this.closed) {
+      throw new Ups2MqttError('ABORTED', `NUT client of ${this.where} is closed`, {
+        context: { host: this.opts.host, port: this.opts.port },
+      });
+    }
+    if (this.conn?.usable) return this.conn;
+    this.conn = undefined;
+    const clock = this.opts.clock ?? systemClock;
+    const wait = this.nextAttemptAt - clock.now();
+    if (wait > 0 && this.lastConnectError) {
+      throw new Ups2MqttError(
+        this.lastConnectError.code,
+        `${this.lastConnectError.message} (next attempt in ${Math.ceil(wait / 1000)} s)`,
+        {
+          cause: this.lastConnectError,
+          context: { ...this.lastConnectError.context, retryInMs: wait },
+        },
+      );
+    }
+    this.connecting ??= NutConnection.open(this.opts, signal);
+    try {
+      const conn = await this.connecting;
+      this.connects++;
+      this.failures = 0;
+      this.lastConnectError = undefined;
+      this.conn = conn;
+      return conn;
+    } catch (err) {
+      if (!isUps2MqttError(err, 'ABORTED')) {
+        this.failures++;
+        const base = this.opts.backoffBaseMs ?? 500;
+        const max = this.opts.backoffMaxMs ?? 10_000;
+        this.nextAttemptAt = clock.now() + Math.min(max, base * 2 ** (this.failures - 1));
+        this.lastConnectError = isUps2MqttError(err)
+          ? err
+          : new Ups2MqttError('CONNECT_FAILED', String(err));
+      }
+      throw err;
+    } finally {
+      this.connecting = undefined;
+    }
+  }
+}
+
+function whereOf(e: { host: string; port: number }): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * Sends one instant command on a connection of its own: USERNAME, PASSWORD, INSTCMD, then
+ * LOGOUT. A separate connection keeps the shared reading session free of a login (upsd
+ * allows USERNAME once per session). With protocol 1.3 (NUT ≥ 2.8) the command is tracked
+ * (`SET TRACKING ON`, `GET TRACKING <id>`) so the result says what the driver did, not
+ * only that upsd passed it on; `trackingMs` bounds that wait.
+ */
+export async function sendNutCommand(
+  opts: NutConnectionOptions & {
+    ups: string;
+    command: string;
+    username?: string | undefined;
+    password?: string | undefined;
+    trackingMs?: number;
+    trackingPollMs?: number;
+    sleep?: (ms: number) => Promise<void>;
+  },
+): Promise<{ tracked: boolean; status: 'SUCCESS' | 'PENDING' | 'SENT' }> {
+  const conn = await NutConnection.open(opts);
+  try {
+    if (opts.username !== undefined) await conn.single(nutRequestLine(['USERNAME', opts.username]));
+    if (opts.password !== undefined) await conn.single(nutRequestLine(['PASSWORD', opts.password]));
+    let tracked = false;
+    try {
+      const reply = await conn.single('SET TRACKING ON');
+      tracked = reply[0] === 'OK';
+    } catch (err) {
+      // Protocol 1.2 servers do not know tracking; the command still goes.
+      if (!isUps2MqttError(err) || err.context.nutError === undefined) throw err;
+    }
+    const reply = await conn.single(nutRequestLine(['INSTCMD', opts.ups, opts.command]));
+    const id = reply[0] === 'OK' && reply[1] === 'TRACKING' ? reply[2] : undefined;
+    if (!tracked || id === undefined) return { tracked: false, status: 'SENT' };
+    const clock = opts.clock ?? systemClock;
+    const sleep =
+      opts.sleep ?? ((ms: number) => new Promise<void>((r) => clock.setTimeout(() => r(), ms)));
+    const until = clock.now() + (opts.trackingMs ?? 5000);
+    for (;;) {
+      const state = await conn.single(nutRequestLine(['GET', 'TRACKING', id]));
+      if (state[0] === 'SUCCESS') return { tracked: true, status: 'SUCCESS' };
+      if (clock.now() >= until) return { tracked: true, status: 'PENDING' };
+      await sleep(opts.trackingPollMs ?? 100);
+    }
+  } finally {
+    await conn.logout();
+  }
+}

@@ -1,0 +1,300 @@
+import type { Clock } from '../../core/clock.ts';
+import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import type {
+  CommandArgs,
+  CommandOutcome,
+  SourceCapabilities,
+  SourceReading,
+  UpsSource,
+} from '../../core/source.ts';
+import type { UpsData } from '../../core/state.ts';
+import { describeNutSpec, NUT_ALL_UPSES, type SourceSpec } from '../uri.ts';
+import { NutClient, type NutClientOptions, sendNutCommand } from './client.ts';
+import { mapNutVars } from './map.ts';
+import { type NutUpsEntry, parseCmdList, parseUpsList, parseVarList } from './parse.ts';
+
+/** Identity keys carried into the comm-lost reading, so the device stays the same. */
+const IDENTITY_KEYS = ['model', 'serial_number', 'manufacturer', 'firmware', 'ups_name'] as const;
+
+/** How often the command list is asked again while the UPS is read (default 10 min). */
+const DEFAULT_COMMANDS_REFRESH_MS = 10 * 60_000;
+
+/** Options of {@link NutSource}. */
+export interface NutSourceOptions {
+  spec: Extract<SourceSpec, { kind: 'nut' }>;
+  /** The shared connection to the spec's upsd. */
+  client: NutClient;
+  /** Releases `client` when this source closes (the registry's reference count). */
+  release?: () => void;
+  /** Command names the command framework knows; advertised ∩ these are offered. */
+  knownCommands: ReadonlySet<string>;
+  /** Connection settings for the per-command connection (timeouts, TLS, CA). */
+  commandConnection: Omit<NutClientOptions, 'logger'>;
+  logger: Logger;
+  clock: Clock;
+  commandsRefreshMs?: number;
+  /** Time allowed for the driver to confirm a tracked command (default 5000 ms). */
+  commandTrackingMs?: number;
+}
+
+/**
+ * One UPS served by upsd. Each read is one `LIST VAR <ups>` on the connection shared with
+ * the other UPSes of that upsd; `LIST CMD <ups>` is asked on the first good read and every
+ * `commandsRefreshMs` after. When upsd says it has no current data (`DATA-STALE`,
+ * `DRIVER-NOT-CONNECTED`, `ups.status: WAIT`) the reading says `comm_lost` (the bridge
+ * then publishes the UPS unavailable), keeping the identity of the last good reading;
+ * before any good reading such a reply is an error (DATA_STALE), so the UPS id is never
+ * derived from an empty reading. Events come from state changes (nativeEvents false).
+ */
+export class NutSource implements UpsSource {
+  readonly description: string;
+  private commands: string[] = [];
+  private commandsAt: number | undefined;
+  private identity: UpsData | undefined;
+  private lastWarnings = '';
+  private closed = false;
+
+  constructor(private readonly opts: NutSourceOptions) {
+    this.description = describeNutSpec(opts.spec);
+  }
+
+  capabilities(): SourceCapabilities {
+    return { commands: this.commands, stickyFields: [] };
+  }
+
+  /** Nothing to open: the first read connects (or reuses the upsd's connection). */
+  async open(): Promise<void> {}
+
+  async read(signal: AbortSignal): Promise<SourceReading> {
+    const ups = this.opts.spec.ups;
+    let vars: Map<string, string>;
+    try {
+      vars = parseVarList(ups, await this.opts.client.list(`VAR ${ups}`, signal));
+    } catch (err) {
+      if (isUps2MqttError(err, 'DATA_STALE')) return this.commLost(err);
+      throw this.withSource(err);
+    }
+    const mapped = mapNutVars(vars);
+    if (mapped.waiting) {
+      return this.commLost(
+        new Ups2MqttError('DATA_STALE', 'upsd is still waiting for the driver (ups.status WAIT)', {
+          context: { nutStatus: 'WAIT' },
+        }),
+      );
+    }
+    const key = mapped.warnings.join('\n');
+    if (key !== this.lastWarnings && mapped.warnings.length > 0) {
+      this.opts.logger.debug({ warnings: mapped.warnings }, 'NUT values that were left out');
+    }
+    this.lastWarnings = key;
+    this.identity = {};
+    for (const k of IDENTITY_KEYS) {
+      const v = mapped.data[k];
+      if (v !== undefined) this.identity[k] = v;
+    }
+    await this.refreshCommands(signal);
+    return { data: mapped.data, events: [], nativeEvents: false, unknown: mapped.unknown };
+  }
+
+  /** NUT pushes nothing: changes are seen by polling. */
+  onWake(_listener: () => void): () => void {
+    return () => {};
+  }
+
+  /**
+   * `INSTCMD` with the URI's user on a connection of its own (see sendNutCommand). upsd's
+   * refusals become coded errors whose message says why (the router answers `failed`, or
+   * `unsupported` for CMD-NOT-SUPPORTED); a tracked command the driver failed is
+   * COMMAND_FAILED. The delay of shutdown.return/stayoff is the UPS's own
+   * `ups.delay.shutdown` (NUT sends no delay with these commands).
+   */
+  async command(name: string, _args: CommandArgs): Promise<CommandOutcome> {
+    if (!this.commands.includes(name)) {
+      throw new Ups2MqttError('SOURCE_UNSUPPORTED', `upsd does not offer "${name}" for this UPS`, {
+        context: { command: name, source: this.description },
+      });
+    }
+    const { spec } = this.opts;
+    try {
+      const result = await sendNutCommand({
+        ...this.opts.commandConnection,
+        logger: this.opts.logger,
+        clock: this.opts.clock,
+        ups: spec.ups,
+        command: name,
+        username: spec.username,
+        password: spec.password,
+        ...(this.opts.commandTrackingMs === undefined
+          ? {}
+          : { trackingMs: this.opts.commandTrackingMs }),
+      });
+      if (result.status === 'SUCCESS') return { message: 'executed by the NUT driver' };
+      if (result.status === 'PENDING') {
+        return { message: 'accepted by upsd; the driver has not confirmed it yet' };
+      }
+      return { message: 'accepted by upsd' };
+    } catch (err) {
+      throw this.withSource(err, { command: name });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.opts.release?.();
+  }
+
+  private commLost(err: Ups2MqttError): SourceReading {
+    if (this.identity === undefined) throw this.withSource(err);
+    return {
+      data: {
+        ...this.identity,
+        comm_lost: true,
+        status_text: String(err.context.nutError ?? 'WAIT'),
+      },
+      events: [],
+      nativeEvents: false,
+    };
+  }
+
+  private async refreshCommands(signal: AbortSignal): Promise<void> {
+    const now = this.opts.clock.now();
+    const every = this.opts.commandsRefreshMs ?? DEFAULT_COMMANDS_REFRESH_MS;
+    if (this.commandsAt !== undefined && now - this.commandsAt < every) return;
+    const ups = this.opts.spec.ups;
+    try {
+      const advertised = parseCmdList(ups, await this.opts.client.list(`CMD ${ups}`, signal));
+      this.commands = advertised.filter((c) => this.opts.knownCommands.has(c)).sort();
+      this.commandsAt = now;
+    } catch (err) {
+      // The reading stands; the list is asked again at the next read.
+      this.opts.logger.debug({ err: errInfo(err) }, 'NUT LIST CMD failed');
+    }
+  }
+
+  private withSource(err: unknown, extra: Record<string, unknown> = {}): unknown {
+    if (!isUps2MqttError(err)) return err;
+    return new Ups2MqttError(err.code, err.message, {
+      cause: err,
+      context: { ...err.context, ...extra, source: this.description, ups: this.opts.spec.ups },
+    });
+  }
+}
+
+function errInfo(err: unknown): Record<string, unknown> {
+  if (isUps2MqttError(err)) return { code: err.code, message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Settings {@link NutClientRegistry} gives every connection. */
+export interface NutClientSettings {
+  timeoutMs: number;
+  /** PEM CA certificate(s) for STARTTLS. */
+  ca?: Buffer | undefined;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+/**
+ * One {@link NutClient} per upsd (host, port, TLS mode), shared by all the UPSes read from
+ * it and closed when the last of them closes. Created once by the composition root.
+ */
+export class NutClientRegistry {
+  private readonly clients = new Map<string, { client: NutClient; refs: number }>();
+
+  constructor(
+    private readonly settings: NutClientSettings,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Connection options for an endpoint (also used for the per-command connections). */
+  connectionOptions(spec: Extract<SourceSpec, { kind: 'nut' }>): Omit<NutClientOptions, 'logger'> {
+    const { timeoutMs, ca, backoffBaseMs, backoffMaxMs } = this.settings;
+    return {
+      host: spec.host,
+      port: spec.port,
+      tls: spec.tls,
+      ...(ca ? { ca } : {}),
+      connectTimeoutMs: timeoutMs,
+      readTimeoutMs: timeoutMs,
+      clock: this.clock,
+      ...(backoffBaseMs === undefined ? {} : { backoffBaseMs }),
+      ...(backoffMaxMs === undefined ? {} : { backoffMaxMs }),
+    };
+  }
+
+  /** The shared client of the spec's upsd and its release function. */
+  acquire(spec: Extract<SourceSpec, { kind: 'nut' }>): { client: NutClient; release: () => void } {
+    const key = `${spec.host}\u0000${spec.port}\u0000${spec.tls}`;
+    let entry = this.clients.get(key);
+    if (entry === undefined) {
+      entry = {
+        client: new NutClient({ ...this.connectionOptions(spec), logger: this.logger }),
+        refs: 0,
+      };
+      this.clients.set(key, entry);
+    }
+    entry.refs++;
+    entry.client.reopen();
+    const held = entry;
+    let released = false;
+    return {
+      client: held.client,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs--;
+        if (held.refs === 0) {
+          held.client.close();
+          this.clients.delete(key);
+        }
+      },
+    };
+  }
+
+  /** `LIST UPS` of the spec's upsd (used to expand `nut://host` into its UPSes). */
+  async listUpses(
+    spec: Extract<SourceSpec, { kind: 'nut' }>,
+    signal?: AbortSignal,
+  ): Promise<NutUpsEntry[]> {
+    const { client, release } = this.acquire(spec);
+    try {
+      return parseUpsList(await client.list('UPS', signal));
+    } finally {
+      release();
+    }
+  }
+}
+
+/** What {@link createNutSource} needs besides the URI. */
+export interface NutSourceDeps {
+  registry: NutClientRegistry;
+  knownCommands: ReadonlySet<string>;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Builds a {@link NutSource} for one named UPS (`nut://host/*` is expanded before this). */
+export function createNutSource(
+  spec: Extract<SourceSpec, { kind: 'nut' }>,
+  deps: NutSourceDeps,
+): NutSource {
+  if (spec.ups === NUT_ALL_UPSES) {
+    throw new Ups2MqttError(
+      'SOURCE_URI_INVALID',
+      `${describeNutSpec(spec)} names every UPS of upsd; it is expanded into one source per UPS at start-up`,
+    );
+  }
+  const { client, release } = deps.registry.acquire(spec);
+  return new NutSource({
+    spec,
+    client,
+    release,
+    knownCommands: deps.knownCommands,
+    commandConnection: deps.registry.connectionOptions(spec),
+    logger: deps.logger,
+    clock: deps.clock,
+  });
+}
