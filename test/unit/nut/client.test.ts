@@ -1,0 +1,327 @@
+/**
+ * The NUT client and source against a scripted upsd on a loopback port: kept connection,
+ * ERR replies that leave the session intact, bounds, timeouts, reconnect backoff,
+ * STARTTLS refusal, the comm-lost reading and commands.
+ */
+import * as assert from 'node:assert/strict';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import pino from 'pino';
+import { systemClock } from '../../../src/core/clock.ts';
+import { isUps2MqttError } from '../../../src/core/errors.ts';
+import { NutClient, sendNutCommand } from '../../../src/sources/nut/client.ts';
+import { createNutSource, NutClientRegistry } from '../../../src/sources/nut/source.ts';
+import { parseSourceUri } from '../../../src/sources/uri.ts';
+
+const logger = pino({ level: 'silent' });
+
+/** A fake upsd: `reply(line, session)` returns the reply text (or undefined: say nothing). */
+class FakeUpsd {
+  readonly lines: string[] = [];
+  connections = 0;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(
+    private reply: (line: string, session: Record<string, string>) => string | undefined,
+  ) {
+    this.server = createServer((s) => {
+      this.connections++;
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      const session: Record<string, string> = {};
+      let carry = '';
+      s.on('data', (d) => {
+        const parts = (carry + d.toString()).split('\n');
+        carry = parts.pop() ?? '';
+        for (const line of parts) {
+          this.lines.push(line);
+          const out = this.reply(line, session);
+          if (out !== undefined) s.write(out);
+        }
+      });
+      s.on('error', () => {});
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a ? a.port : 0;
+    return this;
+  }
+
+  dropAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async stop(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+const UPS_VARS =
+  'BEGIN LIST VAR ups\nVAR ups ups.status "OL"\nVAR ups battery.charge "97"\nVAR ups device.serial "ABC123"\nVAR ups device.model "Back-UPS"\nEND LIST VAR ups\n';
+
+function basic(line: string, session: Record<string, string>): string | undefined {
+  if (line === 'LIST VAR ups') return session.stale ? 'ERR DATA-STALE\n' : UPS_VARS;
+  if (line === 'LIST VAR ghost') return 'ERR UNKNOWN-UPS\n';
+  if (line === 'LIST CMD ups')
+    return 'BEGIN LIST CMD ups\nCMD ups beeper.mute\nCMD ups load.off\nCMD ups outlet.1.load.off\nCMD ups test.battery.start.quick\nEND LIST CMD ups\n';
+  if (line === 'LIST UPS')
+    return 'BEGIN LIST UPS\nUPS ups "Rack"\nUPS other "Desk UPS"\nEND LIST UPS\n';
+  if (line === 'LOGOUT') return 'OK Goodbye\n';
+  if (line === 'STARTTLS') return 'ERR FEATURE-NOT-CONFIGURED\n';
+  if (line.startsWith('USERNAME ')) {
+    session.user = line.slice(9);
+    return 'OK\n';
+  }
+  if (line.startsWith('PASSWORD ')) {
+    session.pass = line.slice(9);
+    return 'OK\n';
+  }
+  if (line === 'SET TRACKING ON') return session.user ? 'OK\n' : 'ERR USERNAME-REQUIRED\n';
+  if (line.startsWith('INSTCMD ')) {
+    if (session.user !== 'admin' || session.pass !== '"s e"') return 'ERR ACCESS-DENIED\n';
+    return line.endsWith('load.off') ? 'OK TRACKING T-1\n' : 'OK TRACKING T-2\n';
+  }
+  if (line === 'GET TRACKING T-1') return 'ERR UNKNOWN\n';
+  if (line === 'GET TRACKING T-2') return 'SUCCESS\n';
+  return 'ERR UNKNOWN-COMMAND\n';
+}
+
+const servers: FakeUpsd[] = [];
+after(async () => {
+  for (const s of servers) await s.stop();
+});
+async function upsd(reply = basic): Promise<FakeUpsd> {
+  const s = await new FakeUpsd(reply).start();
+  servers.push(s);
+  return s;
+}
+
+function client(
+  port: number,
+  extra: Partial<ConstructorParameters<typeof NutClient>[0]> = {},
+): NutClient {
+  return new NutClient({
+    host: '127.0.0.1',
+    port,
+    tls: 'off',
+    logger,
+    clock: systemClock,
+    readTimeoutMs: 500,
+    ...extra,
+  });
+}
+
+describe('NutClient', () => {
+  it('keeps one connection; an ERR reply leaves the session usable', async () => {
+    const s = await upsd();
+    const c = client(s.port);
+    assert.equal((await c.list('VAR ups')).length, 4);
+    await assert.rejects(c.list('VAR ghost'), (e) => isUps2MqttError(e, 'UPS_UNKNOWN'));
+    assert.equal((await c.list('UPS')).length, 2);
+    assert.equal(s.connections, 1);
+    assert.equal(c.connects, 1);
+    c.close();
+  });
+
+  it('replaces a connection upsd dropped, at the next request', async () => {
+    const s = await upsd();
+    const c = client(s.port);
+    await c.list('VAR ups');
+    s.dropAll();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await c.list('VAR ups')).length, 4);
+    assert.equal(s.connections, 2);
+    c.close();
+  });
+
+  it('a line over the bound or a list over the bound fails and drops the connection', async () => {
+    const s = await upsd((line) =>
+      line === 'LIST VAR ups'
+        ? `BEGIN LIST VAR ups\nVAR ups x "${'y'.repeat(300)}"\n`
+        : 'BEGIN LIST UPS\nUPS a ""\nUPS b ""\nUPS c ""\nEND LIST UPS\n',
+    );
+    const c = client(s.port, { maxLineBytes: 100, maxListItems: 2 });
+    await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'FRAME_TOO_LARGE'));
+    await assert.rejects(c.list('UPS'), (e) => isUps2MqttError(e, 'FRAME_TOO_LARGE'));
+    assert.equal(s.connections, 2);
+    c.close();
+  });
+
+  it('a reply that never completes times out', async () => {
+    const s = await upsd((line) => (line === 'LIST VAR ups' ? 'BEGIN LIST VAR ups\n' : undefined));
+    const c = client(s.port, { readTimeoutMs: 100 });
+    await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'READ_TIMEOUT'));
+    c.close();
+  });
+
+  it('backs off after a failed connect: requests in the window fail at once', async () => {
+    const s = await upsd();
+    const port = s.port;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    let attempts = 0;
+    const c = client(port, {
+      backoffBaseMs: 60_000,
+      backoffMaxMs: 60_000,
+      connect: (h, p) => {
+        attempts++;
+        return createConnection({ host: h, port: p });
+      },
+    });
+    await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'CONNECT_FAILED'));
+    await assert.rejects(
+      c.list('VAR ups'),
+      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && Number(e.context.retryInMs) > 50_000,
+    );
+    assert.equal(attempts, 1);
+    c.close();
+  });
+
+  it('STARTTLS: prefer falls back to clear text, require refuses', async () => {
+    const s = await upsd();
+    const prefer = client(s.port, { tls: 'prefer' });
+    assert.equal((await prefer.list('VAR ups')).length, 4);
+    prefer.close();
+    const require_ = client(s.port, { tls: 'require' });
+    await assert.rejects(
+      require_.list('VAR ups'),
+      (e) => isUps2MqttError(e, 'TLS_FAILED') && /STARTTLS/.test(e.message),
+    );
+    require_.close();
+    assert.ok(s.lines.filter((l) => l === 'STARTTLS').length >= 2);
+  });
+});
+
+describe('NutSource', () => {
+  it('reads, offers LIST CMD ∩ known commands, and shares one connection per upsd', async () => {
+    const s = await upsd();
+    const registry = new NutClientRegistry({ timeoutMs: 500 }, logger, systemClock);
+    const known = new Set([
+      'beeper.mute',
+      'load.off',
+      'test.battery.start.quick',
+      'shutdown.return',
+    ]);
+    const a = createNutSource(parseSourceUri(`nut://127.0.0.1:${s.port}/ups`) as never, {
+      registry,
+      knownCommands: known,
+      logger,
+      clock: systemClock,
+    });
+    const b = createNutSource(parseSourceUri(`nut://127.0.0.1:${s.port}/ups`) as never, {
+      registry,
+      knownCommands: known,
+      logger,
+      clock: systemClock,
+    });
+    const reading = await a.read(AbortSignal.timeout(2000));
+    await b.read(AbortSignal.timeout(2000));
+    assert.equal(reading.data.battery_charge_pct, 97);
+    assert.equal(reading.nativeEvents, false);
+    assert.deepEqual(a.capabilities().commands, [
+      'beeper.mute',
+      'load.off',
+      'test.battery.start.quick',
+    ]);
+    assert.equal(s.connections, 1);
+    await a.close();
+    await b.close();
+  });
+
+  it('DATA-STALE: an error before any reading, then a comm-lost reading with the identity', async () => {
+    let stale = true;
+    const s = await upsd((line, session) => {
+      if (stale) session.stale = '1';
+      else delete session.stale;
+      return basic(line, session);
+    });
+    const registry = new NutClientRegistry({ timeoutMs: 500 }, logger, systemClock);
+    const src = createNutSource(parseSourceUri(`nut://127.0.0.1:${s.port}/ups`) as never, {
+      registry,
+      knownCommands: new Set(),
+      logger,
+      clock: systemClock,
+    });
+    await assert.rejects(
+      src.read(AbortSignal.timeout(2000)),
+      (e) => isUps2MqttError(e, 'DATA_STALE') && e.context.nutError === 'DATA-STALE',
+    );
+    stale = false;
+    assert.equal((await src.read(AbortSignal.timeout(2000))).data.online, true);
+    stale = true;
+    const lost = await src.read(AbortSignal.timeout(2000));
+    assert.deepEqual(lost.data, {
+      model: 'Back-UPS',
+      serial_number: 'ABC123',
+      comm_lost: true,
+      status_text: 'DATA-STALE',
+    });
+    await src.close();
+  });
+
+  it('commands: tracked success, the driver refusing, a user without the right', async () => {
+    const s = await upsd();
+    const registry = new NutClientRegistry({ timeoutMs: 500 }, logger, systemClock);
+    const known = new Set(['load.off', 'test.battery.start.quick']);
+    const make = (uri: string) =>
+      createNutSource(parseSourceUri(uri) as never, {
+        registry,
+        knownCommands: known,
+        logger,
+        clock: systemClock,
+      });
+    const admin = make(`nut://admin:s%20e@127.0.0.1:${s.port}/ups`);
+    await admin.read(AbortSignal.timeout(2000));
+    assert.deepEqual(await admin.command('test.battery.start.quick', {}), {
+      message: 'executed by the NUT driver',
+    });
+    await assert.rejects(
+      admin.command('load.off', {}),
+      (e) => isUps2MqttError(e, 'COMMAND_FAILED') && /did not carry out/.test(e.message),
+    );
+    await assert.rejects(admin.command('beeper.mute', {}), (e) =>
+      isUps2MqttError(e, 'SOURCE_UNSUPPORTED'),
+    );
+    const viewer = make(`nut://viewer:wrongpass@127.0.0.1:${s.port}/ups`);
+    await viewer.read(AbortSignal.timeout(2000));
+    await assert.rejects(viewer.command('load.off', {}), (e) => {
+      assert.ok(isUps2MqttError(e, 'ACCESS_DENIED'));
+      assert.match(e.message, /instcmds/);
+      assert.doesNotMatch(JSON.stringify({ m: e.message, c: e.context }), /wrongpass/);
+      return true;
+    });
+    // Each command on its own connection, logged in, quoted password, logged out.
+    assert.ok(s.lines.includes('PASSWORD "s e"'));
+    assert.ok(s.lines.includes('INSTCMD ups test.battery.start.quick'));
+    assert.ok(s.lines.filter((l) => l === 'LOGOUT').length >= 3);
+    await admin.close();
+    await viewer.close();
+  });
+
+  it('sendNutCommand without tracking (protocol 1.2) reports the command as sent', async () => {
+    const s = await upsd((line, session) =>
+      line === 'SET TRACKING ON'
+        ? 'ERR UNKNOWN-COMMAND\n'
+        : line.startsWith('INSTCMD')
+          ? 'OK\n'
+          : basic(line, session),
+    );
+    const r = await sendNutCommand({
+      host: '127.0.0.1',
+      port: s.port,
+      tls: 'off',
+      logger,
+      ups: 'ups',
+      command: 'beeper.mute',
+      username: 'admin',
+      password: 'x',
+    });
+    assert.deepEqual(r, { tracked: false, status: 'SENT' });
+  });
+});
