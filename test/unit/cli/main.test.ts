@@ -82,6 +82,16 @@ describe('ups2mqtt CLI', () => {
     }
   });
 
+  it('status on an unreachable upsd never prints the password of the URI', () => {
+    const r = cli(['status', '--source', 'nut://user:topsecret@127.0.0.1:1/ups']);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      'ups2mqtt: cannot read nut://user:***@127.0.0.1:1/ups: cannot connect to upsd 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1 [CONNECT_FAILED]\n',
+    );
+    assert.ok(!`${r.stdout}${r.stderr}`.includes('topsecret'));
+  });
+
   it('status on an unreachable NIS server exits 1 with a clear reason', () => {
     const r = cli(['status', '--source', 'nis://127.0.0.1:1']);
     assert.equal(r.status, 1);

@@ -232,6 +232,45 @@ describe('loadConfig', () => {
     assert.match(text, /"url":"mqtts:\/\/bridge:\*\*\*@broker:8883"/);
   });
 
+  it('nut://: a wildcard entry needs no id, nut.timeout and nut.ca, an unreadable CA is refused', () => {
+    const ok = loadConfig({
+      env: {
+        UPS2MQTT_UPSES:
+          '[{"source":"nut://mon:p%40ss@nas"},{"id":"rack","source":"nut://nas/rack?tls=prefer"}]',
+        UPS2MQTT_NUT_TIMEOUT: '1.5',
+      },
+      args: ['--nut-ca', '/etc/hostname'],
+    });
+    assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.problems));
+    assert.deepEqual(ok.config.nut, { timeoutMs: 1500, caFile: '/etc/hostname' });
+    assert.deepEqual(ok.config.upses[0]?.spec, {
+      kind: 'nut',
+      host: 'nas',
+      port: 3493,
+      ups: '*',
+      username: 'mon',
+      password: 'p@ss',
+      tls: 'off',
+    });
+    const text = JSON.stringify(ok.effective);
+    assert.ok(!text.includes('p%40ss') && !text.includes('p@ss'), text);
+    const named = loadConfig({
+      env: { UPS2MQTT_UPSES: '[{"source":"nut://nas/a"},{"source":"nut://nas/b"}]' },
+      args: [],
+    });
+    assert.ok(!named.ok);
+    assert.match(named.problems[0]?.message ?? '', /needs an `id`/);
+    const badCa = loadConfig({
+      env: { UPS2MQTT_SOURCE: 'nut://nas/ups', UPS2MQTT_NUT_CA: '/nonexistent/ca.pem' },
+      args: [],
+    });
+    assert.ok(!badCa.ok);
+    assert.deepEqual(
+      badCa.problems.map((p) => [p.key, p.message]),
+      [['nut.ca', 'cannot read file /nonexistent/ca.pem']],
+    );
+  });
+
   it('gives every schema key an environment name with the UPS2MQTT_ prefix', () => {
     const names = envNames();
     assert.ok(names.size >= 25);
