@@ -150,6 +150,15 @@ describe('nut:// against the real upsd and dummy-ups', { timeout: 90_000 }, () =
       `ups2mqtt: cannot read nut://admin:***@127.0.0.1:${nut.port}/nope: upsd serves no UPS of that name (ERR UNKNOWN-UPS) [UPS_UNKNOWN]\n`,
     );
     assert.doesNotMatch(bad.stderr + bad.stdout, /s3cret/);
+
+    // nut://host: every UPS upsd lists, keyed by its upsd name.
+    const all = await runCli(['status', '--source', `nut://127.0.0.1:${nut.port}`, '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    const states = JSON.parse(all.stdout) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(states), Object.keys(DUMPS));
+    for (const name of Object.keys(DUMPS)) {
+      assert.deepEqual(withoutTime(states[name] ?? {}), expected(name), name);
+    }
   });
 
   it('the bridge serves every UPS of upsd (nut://host), each with its upsd name as id', async () => {

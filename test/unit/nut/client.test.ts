@@ -4,8 +4,13 @@
  * STARTTLS refusal, the comm-lost reading and commands.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { TLSSocket } from 'node:tls';
 import pino from 'pino';
 import { systemClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError } from '../../../src/core/errors.ts';
@@ -195,6 +200,79 @@ describe('NutClient', () => {
     );
     require_.close();
     assert.ok(s.lines.filter((l) => l === 'STARTTLS').length >= 2);
+  });
+});
+
+describe('STARTTLS', () => {
+  it('upgrades the same socket to TLS, checked against the CA and host name', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ups2mqtt-nut-tls-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // A self-signed certificate for "localhost", which is also its own CA.
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const key = readFileSync(join(dir, 'key.pem'));
+    const seen: string[] = [];
+    const server = createServer((plain) => {
+      plain.once('data', (d) => {
+        seen.push(d.toString().trim());
+        plain.write('OK STARTTLS\n', () => {
+          const secure = new TLSSocket(plain, { isServer: true, cert, key });
+          secure.on('error', () => {});
+          secure.on('data', (x) => {
+            const line = x.toString().trim();
+            seen.push(`tls:${line}`);
+            secure.write(line === 'LIST VAR ups' ? UPS_VARS : 'OK Goodbye\n');
+          });
+        });
+      });
+      plain.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const good = new NutClient({
+      host: 'localhost',
+      port,
+      tls: 'require',
+      ca: cert,
+      logger,
+      clock: systemClock,
+      readTimeoutMs: 2000,
+    });
+    assert.equal((await good.list('VAR ups')).length, 4);
+    good.close();
+    assert.deepEqual(seen.slice(0, 2), ['STARTTLS', 'tls:LIST VAR ups']);
+    // Without the CA the certificate is not trusted: no reading in clear instead.
+    const untrusted = new NutClient({
+      host: 'localhost',
+      port,
+      tls: 'prefer',
+      logger,
+      clock: systemClock,
+      readTimeoutMs: 2000,
+    });
+    await assert.rejects(untrusted.list('VAR ups'), (e) => isUps2MqttError(e, 'TLS_FAILED'));
+    untrusted.close();
   });
 });
 
