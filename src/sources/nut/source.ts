@@ -42,7 +42,7 @@ export interface NutSourceOptions {
  * One UPS served by upsd. Each read is one `LIST VAR <ups>` on the connection shared with
  * the other UPSes of that upsd; `LIST CMD <ups>` is asked on the first good read and every
  * `commandsRefreshMs` after. When upsd says it has no current data (`DATA-STALE`,
- * `DRIVER-NOT-CONNECTED`, `ups.status: WAIT`) the reading says `comm_lost` (the bridge
+ * `DRIVER-NOT-CONNECTED`, `UNKNOWN-UPS`, `ups.status: WAIT`) the reading says `comm_lost` (the bridge
  * then publishes the UPS unavailable), keeping the identity of the last good reading;
  * before any good reading such a reply is an error (DATA_STALE), so the UPS id is never
  * derived from an empty reading. Events come from state changes (nativeEvents false).
@@ -72,7 +72,10 @@ export class NutSource implements UpsSource {
     try {
       vars = parseVarList(ups, await this.opts.client.list(`VAR ${ups}`, signal));
     } catch (err) {
-      if (isUps2MqttError(err, 'DATA_STALE')) return this.commLost(err);
+      // upsd has no data of this UPS (driver gone, or the UPS gone from its config).
+      if (isUps2MqttError(err, 'DATA_STALE') || isUps2MqttError(err, 'UPS_UNKNOWN')) {
+        return this.commLost(err);
+      }
       throw this.withSource(err);
     }
     const mapped = mapNutVars(vars);

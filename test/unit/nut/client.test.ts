@@ -314,7 +314,9 @@ describe('NutSource', () => {
 
   it('DATA-STALE: an error before any reading, then a comm-lost reading with the identity', async () => {
     let stale = true;
+    let gone = false;
     const s = await upsd((line, session) => {
+      if (gone && line === 'LIST VAR ups') return 'ERR UNKNOWN-UPS\n';
       if (stale) session.stale = '1';
       else delete session.stale;
       return basic(line, session);
@@ -340,6 +342,20 @@ describe('NutSource', () => {
       comm_lost: true,
       status_text: 'DATA-STALE',
     });
+    // A UPS name upsd no longer serves (its config changed) counts the same, once read...
+    gone = true;
+    assert.equal((await src.read(AbortSignal.timeout(2000))).data.status_text, 'UNKNOWN-UPS');
+    // ...and is an error for a UPS never read.
+    const ghost = createNutSource(parseSourceUri(`nut://127.0.0.1:${s.port}/ghost`) as never, {
+      registry,
+      knownCommands: new Set(),
+      logger,
+      clock: systemClock,
+    });
+    await assert.rejects(ghost.read(AbortSignal.timeout(2000)), (e) =>
+      isUps2MqttError(e, 'UPS_UNKNOWN'),
+    );
+    await ghost.close();
     await src.close();
   });
 
