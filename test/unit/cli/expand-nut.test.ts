@@ -56,6 +56,25 @@ describe('nut://host expansion', () => {
     assert.equal(first.ups, 'ups1');
   });
 
+  it('the NIS port of a wildcard entry goes to its first UPS only', async () => {
+    const out = await expandNutWildcards([ups('nut://h', { nisPort: 3551 })], {
+      list: async () => [
+        { name: 'a', description: '' },
+        { name: 'b', description: '' },
+      ],
+      logger,
+      clock: new ManualClock(),
+      retry: false,
+    });
+    assert.deepEqual(
+      out.map((u) => [u.id, u.nisPort]),
+      [
+        ['a', 3551],
+        ['b', undefined],
+      ],
+    );
+  });
+
   it('a name that would reuse an id is left out; no retry fails at once', async () => {
     const out = await expandNutWildcards([ups('nut://h', {}), ups('sim://', { id: 'ups1' })], {
       list: async () => [{ name: 'UPS1', description: '' }],
