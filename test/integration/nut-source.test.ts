@@ -16,10 +16,12 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { systemClock } from '../../src/core/clock.ts';
 import type { UpsData } from '../../src/core/state.ts';
+import { OUTAGE_KEYS } from '../../src/policy/outages.ts';
 import { mapNutVars } from '../../src/sources/nut/map.ts';
 import { parseUpscDump } from '../../src/sources/nut/parse.ts';
 import { createNutSource, NutClientRegistry } from '../../src/sources/nut/source.ts';
 import { parseSourceUri } from '../../src/sources/uri.ts';
+import { freshDataDir } from '../helpers/data-dir.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, type RecordedMessage, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { NUT_USERS, type NutHandle, startNut } from '../helpers/nut.ts';
@@ -58,6 +60,16 @@ const json = (m: RecordedMessage): Record<string, unknown> =>
 function withoutTime(state: Record<string, unknown>): Record<string, unknown> {
   const { updated_at: _u, status: _s, ...rest } = state;
   return rest;
+}
+
+/** The keys the bridge's outage and energy extensions add (src/policy), not the source. */
+const EXTENSION_KEYS: readonly string[] = [...OUTAGE_KEYS, 'energy_kwh'];
+
+/** The source's part of a published state: no time, status or extension keys. */
+function sourcePart(state: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(withoutTime(state)).filter(([k]) => !EXTENSION_KEYS.includes(k)),
+  );
 }
 
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -177,6 +189,7 @@ describe('nut:// against the real upsd and dummy-ups', { timeout: 90_000 }, () =
         UPS2MQTT_LOG_FORMAT: 'json',
         UPS2MQTT_LOG_LEVEL: 'debug',
         UPS2MQTT_HTTP_ENABLED: 'false',
+        UPS2MQTT_DATA_DIR: freshDataDir(),
       },
     });
     for (const id of ['es', 'smart1500', 'smt750', 'smx750_viewer']) {
@@ -187,7 +200,10 @@ describe('nut:// against the real upsd and dummy-ups', { timeout: 90_000 }, () =
     }
     const state = json(await rec.waitFor((m) => m.topic === topic('es', 'state'), 5000));
     assert.equal(state.status, 'online');
-    assert.deepEqual(withoutTime(state), { ...expected('es'), self_test_state: 'idle' });
+    assert.deepEqual(sourcePart(state), { ...expected('es'), self_test_state: 'idle' });
+    // The bridge's own extensions work on a NUT UPS as on any other (fresh data_dir).
+    assert.equal(state.outages_total, 0);
+    assert.equal(state.energy_kwh, 0);
     assert.equal((await rec.retained(topic('es', 'state')))?.retain, true);
     // smx750 is named by its own entry (viewer), so the wildcard leaves it out.
     assert.equal(
@@ -326,7 +342,12 @@ describe('nut:// against the real upsd and dummy-ups', { timeout: 90_000 }, () =
     const reduced = json(
       await rec.waitFor((x) => after_(x) && x.topic === topic('es', 'state'), 3000),
     );
-    assert.deepEqual(withoutTime(reduced), {
+    // The outage that began when the plug was pulled is still open, with its lowest charge.
+    assert.equal(reduced.outages_total, 1);
+    assert.equal(reduced.last_outage_min_charge_pct, 93);
+    assert.match(String(reduced.last_outage_started_at), /^\d{4}-\d\d-\d\dT/);
+    assert.equal(reduced.last_outage_ended_at, undefined);
+    assert.deepEqual(sourcePart(reduced), {
       comm_lost: true,
       model: 'Back-UPS ES 850G2',
       serial_number: '5B2250T99999',
