@@ -132,12 +132,12 @@ describe('NUT variables', () => {
       ['NG', 'failed_load'],
       ['NO', 'none'],
       ['Passed, Source: Internal', 'passed'],
-      ['Giraffe', 'unknown'],
+      ['Giraffe', 'other'],
     ];
     for (const [text, result] of rows) {
       const m = mapNutVars(vars({ 'ups.test.result': text }));
       assert.equal(m.data.self_test_result, result, text);
-      assert.equal(m.data.self_test_code, result === 'unknown' ? text : undefined);
+      assert.equal(m.data.self_test_code, result === 'other' ? text : undefined);
     }
     assert.equal(
       mapNutVars(vars({ 'ups.status': 'OL', 'ups.test.result': 'In progress' })).data
@@ -147,15 +147,19 @@ describe('NUT variables', () => {
   });
 
   it('sensitivity words and letters', () => {
-    const rows: [string, string][] = [
+    const rows: [string, string | undefined][] = [
       ['low', 'low'],
       ['M', 'medium'],
       ['H', 'high'],
       ['A', 'auto'],
       ['normal', 'medium'],
-      ['odd', 'unknown'],
+      ['odd', undefined],
     ];
     for (const [v, s] of rows)
       assert.equal(mapNutVars(vars({ 'input.sensitivity': v })).data.sensitivity, s);
+    // A wording the model does not know is no value, kept raw.
+    assert.deepEqual(mapNutVars(vars({ 'input.sensitivity': 'odd' })).unknown, {
+      'input.sensitivity': 'odd',
+    });
   });
 });
