@@ -2,16 +2,28 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { expandNutWildcards } from '../../../src/cli/expand-nut.ts';
-import type { UpsConfig } from '../../../src/config/load.ts';
+import type { ShutdownSettings, UpsConfig } from '../../../src/config/load.ts';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { Ups2MqttError } from '../../../src/core/errors.ts';
 import { parseSourceUri } from '../../../src/sources/uri.ts';
 
 const logger = pino({ level: 'silent' });
+const OFF: ShutdownSettings = {
+  mode: 'off',
+  onBatteryForMs: null,
+  batteryChargePct: null,
+  runtimeS: null,
+  secondariesGraceMs: 0,
+  command: [],
+  commandTimeoutMs: 0,
+  graceMs: 0,
+  upsCommand: null,
+};
 const ups = (source: string, extra: Partial<UpsConfig> = {}): UpsConfig => ({
   source,
   spec: parseSourceUri(source),
   pollIntervalMs: 1000,
+  shutdown: OFF,
   ...extra,
 });
 
@@ -50,6 +62,7 @@ describe('nut://host expansion', () => {
         [undefined, undefined, 'sim://', 1000],
       ],
     );
+    assert.equal(out[0]?.shutdown, OFF, "the entry's other settings apply to each UPS");
     const first = out[0]?.spec;
     assert.ok(first?.kind === 'nut');
     assert.equal(first.password, 'pw');
