@@ -12,7 +12,8 @@ set -euo pipefail
 # for serialport's port listing (probe); shellcheck, yamllint: packaging lint tests.
 PACKAGES=(mosquitto mosquitto-clients apcupsd socat chromium libusb-1.0-0 udev shellcheck yamllint)
 PROGRAMS=(mosquitto mosquitto_sub mosquitto_passwd apcupsd socat chromium udevadm shellcheck yamllint)
-# The opt-in container test (UPS2MQTT_CONTAINER_TEST=1, test/integration/container.test.ts)
+# The container test (UPS2MQTT_CONTAINER_TEST=1, the default of scripts/test.sh;
+# test/integration/container.test.ts)
 # builds and runs the images with podman on stand-in base images made by mmdebstrap.
 if [ "${UPS2MQTT_CONTAINER_TEST:-}" = "1" ]; then
   PACKAGES+=(podman buildah runc mmdebstrap)

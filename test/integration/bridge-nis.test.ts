@@ -159,7 +159,7 @@ describe('bridge over NIS, end to end', { timeout: 240_000 }, () => {
   it('removes the device of a UPS it no longer serves', async () => {
     await rec.waitFor(
       (m) => m.topic === 'homeassistant/device/ups2mqtt_old/config' && m.payload.length === 0,
-      10_000,
+      30_000,
     );
     assert.equal(await rec.retained('homeassistant/device/ups2mqtt_old/config'), undefined);
     assert.equal(await rec.retained('ups2mqtt/old/state'), undefined);

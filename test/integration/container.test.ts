@@ -1,7 +1,7 @@
 /**
  * The container images, built and run here with podman (docs/deployment.md, "Building and
- * running the images locally"). Opt-in: set UPS2MQTT_CONTAINER_TEST=1 (scripts/test.sh
- * then also installs podman, buildah, runc and mmdebstrap). A cold run takes several
+ * running the images locally"). It runs when UPS2MQTT_CONTAINER_TEST=1, which scripts/test.sh
+ * sets unless told 0 (it then also installs podman, buildah, runc and mmdebstrap). A cold run takes several
  * minutes (two Debian bootstraps, two image builds); later runs reuse the cached stand-in
  * base images and layers.
  *
