@@ -68,15 +68,20 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode }
  */
 export function coded<T>(fn: () => T, codes: readonly ErrorCode[]): Outcome<T> {
   const started = performance.now();
+  let outcome: Outcome<T>;
   try {
-    return { ok: true, value: fn() };
+    outcome = { ok: true, value: fn() };
   } catch (err) {
-    if (isUps2MqttError(err) && codes.includes(err.code)) return { ok: false, code: err.code };
-    throw err;
-  } finally {
-    const took = performance.now() - started;
-    if (took > RUN_BUDGET_MS) throw new Error(`one input took ${Math.round(took)} ms`);
+    if (!isUps2MqttError(err) || !codes.includes(err.code)) throw err;
+    outcome = { ok: false, code: err.code };
   }
+  withinBudget(started);
+  return outcome;
+}
+
+function withinBudget(started: number): void {
+  const took = performance.now() - started;
+  if (took > RUN_BUDGET_MS) throw new Error(`one input took ${Math.round(took)} ms`);
 }
 
 /** Async form of {@link coded}. */
@@ -85,15 +90,15 @@ export async function codedAsync<T>(
   codes: readonly ErrorCode[],
 ): Promise<Outcome<T>> {
   const started = performance.now();
+  let outcome: Outcome<T>;
   try {
-    return { ok: true, value: await fn() };
+    outcome = { ok: true, value: await fn() };
   } catch (err) {
-    if (isUps2MqttError(err) && codes.includes(err.code)) return { ok: false, code: err.code };
-    throw err;
-  } finally {
-    const took = performance.now() - started;
-    if (took > RUN_BUDGET_MS) throw new Error(`one input took ${Math.round(took)} ms`);
+    if (!isUps2MqttError(err) || !codes.includes(err.code)) throw err;
+    outcome = { ok: false, code: err.code };
   }
+  withinBudget(started);
+  return outcome;
 }
 
 /** Fails the property with `message` unless `cond` holds. */
