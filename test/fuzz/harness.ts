@@ -76,6 +76,23 @@ export function coded<T>(fn: () => T, codes: readonly ErrorCode[]): Outcome<T> {
     outcome = { ok: false, code: err.code };
   }
   withinBudget(started);
+  return count(outcome);
+}
+
+/**
+ * Outcomes seen by {@link coded} and {@link codedAsync} since the last {@link resetTally}:
+ * `value` or the error code. The bench prints it per target, to show that the inputs reach
+ * both the accepting and the refusing paths.
+ */
+export const tally = new Map<string, number>();
+
+export function resetTally(): void {
+  tally.clear();
+}
+
+function count<T>(outcome: Outcome<T>): Outcome<T> {
+  const key = outcome.ok ? 'value' : outcome.code;
+  tally.set(key, (tally.get(key) ?? 0) + 1);
   return outcome;
 }
 
@@ -98,7 +115,7 @@ export async function codedAsync<T>(
     outcome = { ok: false, code: err.code };
   }
   withinBudget(started);
-  return outcome;
+  return count(outcome);
 }
 
 /** Fails the property with `message` unless `cond` holds. */
