@@ -63,11 +63,14 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     const took = (performance.now() - started) / 1000;
     const outcomes = [...tally].map(([k, n]) => `${k} ${n}`).join(', ');
-    process.stdout.write(
-      `${target.name.padEnd(40)} ${String(details.numRuns).padStart(8)} cases ${took.toFixed(1).padStart(7)} s ${Math.round(details.numRuns / took)
-        .toString()
-        .padStart(7)}/s  ${outcomes}\n`,
-    );
+    const rate = Math.round(details.numRuns / took);
+    const cells = [
+      target.name.padEnd(40),
+      `${details.numRuns} cases`.padStart(14),
+      `${took.toFixed(1)} s`.padStart(8),
+      `${rate}/s`.padStart(9),
+    ];
+    process.stdout.write(`${cells.join(' ')}  ${outcomes}\n`);
     if (details.failed) {
       failed++;
       process.stdout.write(`${fc.defaultReportMessage(details) ?? 'failed'}\n`);

@@ -12,7 +12,7 @@ export type SourceSpec =
 const SCHEMES = ['nis', 'sim', 'apcsmart', 'hid', 'hid-replay', 'nut'] as const;
 
 function fail(uri: string, why: string): never {
-  throw new Ups2MqttError('SOURCE_URI_INVALID', `invalid source "${maskUri(uri)}": ${why}`);
+  throw new Ups2MqttError('SOURCE_URI_INVALID', `invalid source ${showUri(uri)}: ${why}`);
 }
 
 function parsePort(uri: string, text: string, fallback: number): number {
@@ -21,6 +21,15 @@ function parsePort(uri: string, text: string, fallback: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     fail(uri, `port "${text}" is not 1-65535`);
   return port;
+}
+
+/** decodeURIComponent that fails with SOURCE_URI_INVALID instead of a URIError. */
+function decode(uri: string, text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return fail(uri, `${what} has a malformed %-escape`);
+  }
 }
 
 /** Parses a source URI; throws SOURCE_URI_INVALID with a reason a person can act on. */
@@ -55,7 +64,7 @@ export function parseSourceUri(uri: string): SourceSpec {
         vendorId: Number.parseInt(id[1] ?? '', 16),
         productId: Number.parseInt(id[2] ?? '', 16),
       };
-      if (id[3] !== undefined) spec.serial = decodeURIComponent(id[3]);
+      if (id[3] !== undefined) spec.serial = decode(uri, id[3], 'the serial number');
       return spec;
     }
     case 'hid-replay': {
@@ -70,7 +79,7 @@ export function parseSourceUri(uri: string): SourceSpec {
       } catch {
         fail(uri, 'expected nut://[user:pass@]host[:port]/upsname');
       }
-      const ups = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''));
+      const ups = decode(uri, url.pathname.replace(/^\/+|\/+$/g, ''), 'the UPS name');
       if (ups === '') fail(uri, 'the UPS name is missing: nut://host/upsname');
       const spec: SourceSpec = {
         kind: 'nut',
@@ -78,8 +87,8 @@ export function parseSourceUri(uri: string): SourceSpec {
         port: parsePort(uri, url.port, 3493),
         ups,
       };
-      if (url.username) spec.username = decodeURIComponent(url.username);
-      if (url.password) spec.password = decodeURIComponent(url.password);
+      if (url.username) spec.username = decode(uri, url.username, 'the user name');
+      if (url.password) spec.password = decode(uri, url.password, 'the password');
       return spec;
     }
     default:
@@ -87,7 +96,27 @@ export function parseSourceUri(uri: string): SourceSpec {
   }
 }
 
-/** The URI with any password replaced by `***`, safe for logs. */
+/**
+ * The URI with any password replaced by `***`, safe for logs. Every `scheme://user:pass@`
+ * in the text is masked, wherever it stands (a list pasted where one URI was expected still
+ * masks each one). The scheme is matched in any case (`MQTT://` is a valid URL); the user
+ * name runs to the first `:` and the password to the last `@` of the authority, as URL
+ * parsers split them (WHATWG URL, "authority state"): `mqtt://u:p@ss@host` has the
+ * password `p@ss`, `mqtt://a@b:pw@host` the user `a@b`.
+ */
 export function maskUri(uri: string): string {
-  return uri.replace(/^([a-z-]+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+  return uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s"'`]*):[^/?#\s"'`]*@/gi, '$1:***@');
+}
+
+/**
+ * A URI for an error message: quoted and masked, or not shown at all when an `@` is left
+ * after masking (user info that does not have the `scheme://user:pass@` shape, so its
+ * password cannot be told apart: `user:pass@host`, `mqtt://u:pa/ss@host`).
+ */
+export function showUri(uri: string): string {
+  const masked = maskUri(uri);
+  if (masked.replaceAll(':***@', '').includes('@')) {
+    return '(the value is not shown: it may hold a password)';
+  }
+  return JSON.stringify(masked);
 }

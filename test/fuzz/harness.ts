@@ -244,6 +244,8 @@ export interface FuzzFixture {
   found: string;
   /** The input, in the target's own shape (see each area's test). */
   input: unknown;
+  /** The whole file (areas keep more fields: the expected outcome, the secret to look for). */
+  data: Record<string, unknown>;
 }
 
 /** The kept inputs of one area, sorted by file name. */
@@ -258,8 +260,8 @@ export function fuzzFixtures(area: string): FuzzFixture[] {
     return [];
   }
   return files.map((file) => {
-    const json = JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as Omit<FuzzFixture, 'file'>;
-    return { file, found: json.found, input: json.input };
+    const data = JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as Record<string, unknown>;
+    return { file, found: String(data.found), input: data.input, data };
   });
 }
 

@@ -1,0 +1,290 @@
+/**
+ * Fuzz targets of the configuration loader (src/config/load.ts with its formats and the
+ * source URI parser): random environments and random config files. Every input gets a
+ * LoadResult (its documented result type), never an exception; and no password given
+ * anywhere (mqtt.url, UPS2MQTT_MQTT_PASSWORD, a nut:// source, a config file) appears in
+ * the problems or the effective configuration — what `config check` and the start log print.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import YAML from 'yaml';
+import { envNames, type LoadResult, loadConfig } from '../../src/config/load.ts';
+import { parseSourceUri } from '../../src/sources/uri.ts';
+import { check, coded, type FuzzTarget, mutated, nastyText } from './harness.ts';
+
+/** A password no other value can contain by chance. */
+const secret = fc.stringMatching(/^[A-Za-z0-9]{10}$/).map((s) => `Pw${s}`);
+
+/** Values that sit near what each key accepts, plus noise; with a password when given one. */
+function valueFor(secretText: string | undefined): fc.Arbitrary<string> {
+  const plain = fc.oneof(
+    fc.constantFrom(
+      '',
+      '1',
+      '0',
+      '-1',
+      '0.5',
+      '1e309',
+      'NaN',
+      'true',
+      'false',
+      'yes',
+      'sim://',
+      'nis://127.0.0.1:3551',
+      'nis://[::1]:99999',
+      'hid://auto',
+      'hid://051d:0002/%E0%A4%A',
+      'apcsmart:///dev/ttyS0',
+      'mqtt://localhost:1883',
+      '[]',
+      '[{"source":"sim://"}]',
+      '{"a":1}',
+      '[1,2',
+      'load.off,shutdown.return',
+      'trace',
+      'ups2mqtt',
+      '#',
+      '/x/',
+    ),
+    nastyText(40),
+  );
+  if (secretText === undefined) return plain;
+  return fc.oneof(
+    plain,
+    fc.constantFrom(
+      `mqtt://user:${secretText}@127.0.0.1:1883`,
+      `MQTT://user:${secretText}@host`,
+      `mqtt://us@er:${secretText}@host`,
+      `mqtt://user:${secretText}@@host:bad`,
+      `mqtt://user:${secretText}/x@host`,
+      `ws://user:${secretText}@host/mqtt`,
+      `http://user:${secretText}@host`,
+      `nut://monitor:${secretText}@127.0.0.1/ups`,
+      `nut://monitor:${secretText}@127.0.0.1:99999/ups`,
+      `nut://monitor:${secretText}@127.0.0.1`,
+      `nut://monitor:${secretText}%ZZ@127.0.0.1/ups`,
+      `[{"id":"a","source":"nut://u:${secretText}@h/ups"},{"id":"a","source":"nut://u:${secretText}@h:0/x"}]`,
+      `[{"source":"nut://u:${secretText}@h/ups","bad":1}]`,
+      `[{"source":"nut://u:${secretText}@h/ups"`,
+      `\0nut://u:${secretText}@h/ups`,
+      `u:${secretText}@h`,
+    ),
+  );
+}
+
+const ENV_NAMES = [...envNames().values()];
+/** The settings that carry credentials; a password put anywhere else is the user's to keep. */
+const SECRET_KEYS = ['UPS2MQTT_SOURCE', 'UPS2MQTT_UPSES', 'UPS2MQTT_MQTT_URL'];
+
+/** Text of every problem and of the effective configuration: what the CLI prints. */
+function printed(result: LoadResult): string {
+  return result.ok ? JSON.stringify(result.effective) : JSON.stringify(result.problems);
+}
+
+function checkResult(result: ReturnType<typeof coded<LoadResult>>, secretText: string): void {
+  check(result.ok, 'loadConfig threw');
+  const r = result.value;
+  if (!r.ok) {
+    check(r.problems.length > 0, 'refused without a problem');
+    for (const p of r.problems)
+      check(typeof p.message === 'string' && p.message !== '', 'empty problem');
+  }
+  const text = printed(r);
+  check(
+    !text.includes(secretText),
+    `the password shows in ${r.ok ? 'the effective config' : 'a problem'}: ${text.slice(0, 300)}`,
+  );
+}
+
+let dir: string | undefined;
+
+/** Writes `text` to a fresh file with extension `ext` under one private temp folder. */
+export function tempFile(text: string, ext: string): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'ups2mqtt-fuzz-config-'));
+  const file = join(dir, `config${ext}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Removes the temp folder (the test and the bench call it when done). */
+export function cleanupConfigFiles(): void {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+}
+
+/** A config object near the documented shape, with a password in several places. */
+function configObject(secretText: string): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record(
+    {
+      source: valueFor(secretText),
+      poll_interval: fc.oneof(fc.double(), fc.constantFrom('1', -1, 0, null)),
+      upses: fc.oneof(
+        fc.constant([{ id: 'a', source: `nut://u:${secretText}@h/ups` }]),
+        fc.array(
+          fc.record(
+            {
+              id: fc.oneof(fc.constantFrom('a', 'b', 'A', ''), nastyText(8)),
+              source: valueFor(secretText),
+              poll_interval: fc.oneof(fc.double(), fc.constant('x')),
+              name: fc.oneof(fc.string(), fc.integer()),
+              extra: fc.jsonValue({ maxDepth: 1 }),
+            },
+            { requiredKeys: [] },
+          ),
+          { maxLength: 3 },
+        ),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+      mqtt: fc.oneof(
+        fc.record(
+          {
+            url: valueFor(secretText),
+            password: fc.constant(secretText),
+            username: fc.oneof(fc.string(), fc.integer()),
+            protocol_version: fc.constantFrom(3, 4, 5, '5'),
+            keepalive: fc.oneof(fc.double(), fc.string()),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
+      commands: fc.record(
+        { allow: fc.oneof(fc.array(fc.string()), fc.string()) },
+        { requiredKeys: [] },
+      ),
+      unknown_key: fc.jsonValue({ maxDepth: 2 }),
+      __proto__: fc.jsonValue({ maxDepth: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+}
+
+export const CONFIG_TARGETS: readonly FuzzTarget[] = [
+  {
+    name: 'config/environment',
+    runs: 150,
+    property: () =>
+      fc.property(
+        secret.chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.dictionary(fc.constantFrom(...ENV_NAMES), valueFor(undefined), { maxKeys: 8 }),
+            fc.dictionary(fc.constantFrom(...SECRET_KEYS), valueFor(s), { maxKeys: 3 }),
+            fc.boolean(),
+          ),
+        ),
+        ([s, env, secretEnv, withPassword]) => {
+          const full = {
+            ...env,
+            ...secretEnv,
+            ...(withPassword ? { UPS2MQTT_MQTT_PASSWORD: s } : {}),
+          };
+          checkResult(
+            coded(() => loadConfig({ env: full, args: [] }), []),
+            s,
+          );
+        },
+      ),
+  },
+  {
+    name: 'config/arguments',
+    runs: 150,
+    property: () =>
+      fc.property(
+        secret.chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.array(
+              fc.oneof(
+                fc.constantFrom('--source', '--mqtt-url', '--', '-x', '--source='),
+                valueFor(s),
+              ),
+              { maxLength: 8 },
+            ),
+          ),
+        ),
+        ([s, args]) =>
+          checkResult(
+            coded(() => loadConfig({ env: {}, args }), []),
+            s,
+          ),
+      ),
+  },
+  {
+    name: 'config/file',
+    runs: 80,
+    property: () =>
+      fc.property(
+        secret.chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            configObject(s).chain((obj) =>
+              fc.oneof(
+                fc.constant(JSON.stringify(obj)),
+                fc.constant(YAML.stringify(obj)),
+                mutated(Buffer.from(YAML.stringify(obj)), 3).map((b) => b.toString('utf8')),
+                mutated(Buffer.from(JSON.stringify(obj)), 3).map((b) => b.toString('utf8')),
+              ),
+            ),
+            fc.constantFrom('.json', '.yaml', '.yml', '.conf'),
+          ),
+        ),
+        ([s, text, ext]) => {
+          const file = tempFile(text, ext);
+          checkResult(
+            coded(() => loadConfig({ file, env: {}, args: [] }), []),
+            s,
+          );
+        },
+      ),
+  },
+  {
+    name: 'config/file-bytes',
+    runs: 80,
+    property: () =>
+      fc.property(
+        fc.oneof(
+          nastyText(200),
+          fc.constantFrom(
+            '&a [*a, *a, *a]',
+            'a: &x [1]\nb: [*x, *x, *x, *x]\n',
+            '!!js/function "x"',
+            '- 1\n- 2\n',
+            '"just text"',
+            'null',
+            '{"__proto__": {"polluted": true}}',
+            'mqtt: !!binary aGVsbG8=',
+            `a: ${'['.repeat(200)}`,
+          ),
+        ),
+        fc.constantFrom('.json', '.yaml'),
+        (text, ext) => {
+          const file = tempFile(text, ext);
+          const r = coded(() => loadConfig({ file, env: {}, args: [] }), []);
+          check(r.ok, 'threw');
+          check(({} as Record<string, unknown>).polluted === undefined, 'prototype polluted');
+        },
+      ),
+  },
+  {
+    name: 'config/source-uri',
+    runs: 400,
+    property: () =>
+      fc.property(
+        fc.oneof(
+          nastyText(60),
+          fc
+            .tuple(
+              fc.constantFrom('nis', 'sim', 'apcsmart', 'hid', 'hid-replay', 'nut', 'NUT', 'x-y'),
+              nastyText(40),
+            )
+            .map(([scheme, rest]) => `${scheme}://${rest}`),
+        ),
+        (uri) => {
+          coded(() => parseSourceUri(uri), ['SOURCE_URI_INVALID']);
+        },
+      ),
+  },
+];
