@@ -5,6 +5,13 @@
  */
 import fc from 'fast-check';
 import { ManualClock } from '../../src/core/clock.ts';
+import { NIS_MAX_LINE_BYTES, nisLine } from '../../src/servers/nis/format.ts';
+import {
+  NIS_MAX_REQUEST_BYTES,
+  type NisRequest,
+  NisRequestDecoder,
+  nisCommandOf,
+} from '../../src/servers/nis/protocol.ts';
 import { type NisSocket, nisRequest } from '../../src/sources/nis/client.ts';
 import { EventLogTracker, parseEventLine } from '../../src/sources/nis/events.ts';
 import {
@@ -153,6 +160,21 @@ async function request(chunks: readonly Buffer[], close: boolean, maxLines = 512
   return out;
 }
 
+/** The NIS server's view of a client's byte stream, chunk by chunk. */
+function serverRequests(chunks: readonly Buffer[]): string[] {
+  const decoder = new NisRequestDecoder();
+  const out: NisRequest[] = [];
+  for (const chunk of chunks) {
+    const got = coded(() => decoder.push(chunk), []);
+    check(got.ok, 'push threw');
+    out.push(...got.value);
+    check(decoder.pendingBytes <= NIS_MAX_REQUEST_BYTES + 2, `${decoder.pendingBytes} held`);
+  }
+  const closes = out.filter((r) => r.kind === 'close').length;
+  check(closes <= 1 && (closes === 0 || out.at(-1)?.kind === 'close'), 'requests after close');
+  return out.map((r) => (r.kind === 'close' ? '<close>' : r.payload.toString('hex')));
+}
+
 export const NIS_TARGETS: readonly FuzzTarget[] = [
   {
     name: 'nis/framing-bytes',
@@ -259,6 +281,61 @@ export const NIS_TARGETS: readonly FuzzTarget[] = [
         async (chunks, close, maxLines) => {
           const out = await request(chunks, close, maxLines);
           if (out.ok) check(out.value.length <= maxLines, 'more lines than maxLines');
+        },
+      ),
+  },
+  {
+    name: 'nis/server-requests',
+    runs: 300,
+    property: () =>
+      fc.property(
+        fc.oneof(
+          bytes(1024),
+          fc
+            .array(
+              fc.oneof(
+                fc
+                  .constantFrom('status', 'events', 'status\n', 'STATUS', '')
+                  .map((t) => frame(Buffer.from(t, 'latin1'))),
+                bytes(300).map(frame),
+              ),
+              { maxLength: 10 },
+            )
+            .map((parts) => Buffer.concat(parts)),
+        ),
+        splitPoints(),
+        (buf, cuts) => {
+          const whole = serverRequests([buf]);
+          const split = serverRequests(cut(buf, cuts));
+          check(
+            JSON.stringify(whole) === JSON.stringify(split),
+            'a split stream decodes differently',
+          );
+          for (const hex of whole) {
+            if (hex !== '<close>') coded(() => nisCommandOf(Buffer.from(hex, 'hex')), []);
+          }
+        },
+      ),
+  },
+  {
+    name: 'nis/server-line',
+    runs: 300,
+    property: () =>
+      // What the NIS server writes from UPS-provided strings must stay one record that our
+      // own client parses back under the same key.
+      fc.property(
+        fc.constantFrom(...NIS_KEYS),
+        fc.oneof(nastyText(120), fc.string({ maxLength: 400, unit: 'binary' })),
+        (key, value) => {
+          const line = coded(() => nisLine(key, value), []);
+          check(line.ok, 'threw');
+          check(Buffer.byteLength(line.value, 'utf8') <= NIS_MAX_LINE_BYTES, 'line too long');
+          check(
+            line.value.endsWith('\n') && line.value.indexOf('\n') === line.value.length - 1,
+            'not one line',
+          );
+          const back = parseStatusLines([line.value.slice(0, -1)]);
+          check(back.length === 1 && back[0]?.key === key, `key ${key} not parsed back`);
         },
       ),
   },
