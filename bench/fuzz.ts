@@ -7,7 +7,9 @@
  * Prints one line per target: cases run, time, cases per second, and how the inputs ended
  * (`value` or the error code), so a target whose inputs never reach a path shows it. On a
  * failure it prints fast-check's report (seed, path and the shrunk input) and exits 1: keep
- * that input as a fixture under test/fixtures/fuzz/ and fix the product code.
+ * that input as a fixture under test/fixtures/fuzz/ and fix the product code. Everything is
+ * also written to bench/results/<out>.json. The outcome counts are of the parser calls
+ * (a framing case pushes several chunks), not of cases.
  */
 import fc from 'fast-check';
 import { APCSMART_TARGETS } from '../test/fuzz/apcsmart.targets.ts';
@@ -18,12 +20,14 @@ import { HID_TARGETS } from '../test/fuzz/hid.targets.ts';
 import { NIS_TARGETS } from '../test/fuzz/nis.targets.ts';
 import { NUT_WORDS_TARGETS } from '../test/fuzz/nut-words.targets.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
+import { machineFacts, writeResults } from './lib/results.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   runs: { default: '20000', help: 'cases per target (ignored when --seconds is given)' },
   seconds: { default: '0', help: 'time per target in seconds instead of a case count (0: off)' },
   only: { default: '', help: 'run only targets whose name contains this text' },
   seed: { default: '', help: 'fast-check seed (default UPS2MQTT_FUZZ_SEED or the fixed one)' },
+  out: { default: 'fuzz', help: 'results file name under bench/results/' },
 };
 
 const ALL: readonly FuzzTarget[] = [
@@ -51,6 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
     `fuzz: ${targets.length} target(s), seed ${seed}, ${seconds > 0 ? `${seconds} s` : `${runs} cases`} each\n`,
   );
   let failed = 0;
+  const results: Record<string, unknown>[] = [];
   for (const target of targets) {
     resetTally();
     const started = performance.now();
@@ -71,11 +76,31 @@ async function main(argv: readonly string[]): Promise<number> {
       `${rate}/s`.padStart(9),
     ];
     process.stdout.write(`${cells.join(' ')}  ${outcomes}\n`);
-    if (details.failed) {
+    const report = details.failed ? (fc.defaultReportMessage(details) ?? 'failed') : undefined;
+    if (report !== undefined) {
       failed++;
-      process.stdout.write(`${fc.defaultReportMessage(details) ?? 'failed'}\n`);
+      process.stdout.write(`${report}\n`);
     }
+    results.push({
+      target: target.name,
+      cases: details.numRuns,
+      seconds: Math.round(took * 100) / 100,
+      casesPerSecond: rate,
+      outcomes: Object.fromEntries(tally),
+      ...(report === undefined ? {} : { failure: report }),
+    });
   }
+  const file = writeResults(flags.text('out'), {
+    settings: {
+      seed,
+      runs: seconds > 0 ? null : runs,
+      seconds: seconds > 0 ? seconds : null,
+      only,
+    },
+    machine: machineFacts(),
+    targets: results,
+  });
+  process.stdout.write(`results: ${file}\n`);
   return failed === 0 ? 0 : 1;
 }
 

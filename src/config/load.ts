@@ -153,7 +153,9 @@ function readConfigFile(file: string): Record<string, unknown> {
  */
 function parseYaml(text: string): unknown {
   try {
-    return YAML.parse(text, { prettyErrors: false });
+    // logLevel 'error': yaml's warnings (unknown directive, unresolved tag) go straight to
+    // process.emitWarning, quoting the file; the value still parses, as a plain string.
+    return YAML.parse(text, { prettyErrors: false, logLevel: 'error' });
   } catch (err) {
     if (!(err instanceof YAML.YAMLError)) throw err;
     const at = err.linePos?.[0];
@@ -174,9 +176,24 @@ function parseJson(text: string): unknown {
 
 /**
  * Loads and validates the configuration. Every problem is reported at once; nothing is
- * started by the caller unless `ok` is true.
+ * started by the caller unless `ok` is true. Problems never carry a password: besides the
+ * masking where values are shown, every key and message goes through maskUri() as a last
+ * net (a typo such as `{source nut://u:pw@h/ups}` in YAML makes the URI a key name).
  */
 export function loadConfig(opts: LoadOptions): LoadResult {
+  const result = loadUnmasked(opts);
+  if (result.ok) return result;
+  return {
+    ok: false,
+    problems: result.problems.map((p) => ({
+      ...p,
+      key: maskUri(p.key),
+      message: maskUri(p.message),
+    })),
+  };
+}
+
+function loadUnmasked(opts: LoadOptions): LoadResult {
   const problems: ConfigProblem[] = [];
   let cfg: convict.Config<ConfigSchema>;
   try {

@@ -105,18 +105,22 @@ export function parseSourceUri(uri: string): SourceSpec {
  * password `p@ss`, `mqtt://a@b:pw@host` the user `a@b`.
  */
 export function maskUri(uri: string): string {
-  return uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s"'`]*):[^/?#\s"'`]*@/gi, '$1:***@');
+  return uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s]*):[^/?#\s]*@/gi, '$1:***@');
 }
 
 /**
- * A URI for an error message: quoted and masked, or not shown at all when an `@` is left
- * after masking (user info that does not have the `scheme://user:pass@` shape, so its
- * password cannot be told apart: `user:pass@host`, `mqtt://u:pa/ss@host`).
+ * A URI for an error message: quoted and masked, or not shown at all when it may still hold
+ * a password that masking could not find: an `@` left after masking (`user:pass@host`,
+ * `mqtt://u:pa/ss@host`), or a `:` in the authority that does not start a port
+ * (`mqtt://user:pass#host`, a typo for `@`).
  */
 export function showUri(uri: string): string {
   const masked = maskUri(uri);
-  if (masked.replaceAll(':***@', '').includes('@')) {
-    return '(the value is not shown: it may hold a password)';
-  }
+  const rest = masked.replaceAll(':***@', '@');
+  const authority = /^\s*[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(rest)?.[1];
+  const host = authority?.slice(authority.lastIndexOf('@') + 1).replace(/\[[^\]]*\]/g, '');
+  const leftover = masked.replaceAll(':***@', '').includes('@');
+  const oddColon = host !== undefined && host.includes(':') && !/^[^:]*:\d*$/.test(host);
+  if (leftover || oddColon) return '(the value is not shown: it may hold a password)';
   return JSON.stringify(masked);
 }

@@ -90,6 +90,11 @@ export function resetTally(): void {
   tally.clear();
 }
 
+/** Counts a named outcome that is not an exception (`accepted`, `refused`…). */
+export function note(key: string): void {
+  tally.set(key, (tally.get(key) ?? 0) + 1);
+}
+
 function count<T>(outcome: Outcome<T>): Outcome<T> {
   const key = outcome.ok ? 'value' : outcome.code;
   tally.set(key, (tally.get(key) ?? 0) + 1);
