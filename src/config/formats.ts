@@ -278,7 +278,7 @@ convict.addFormat({
   validate(value: unknown) {
     if (typeof value === 'string') {
       throw new Error(
-        'must be a JSON array of { id, name, source, poll_interval } (not valid JSON)',
+        'must be a JSON array of { id, name, source, poll_interval, nis_port } (not valid JSON)',
       );
     }
     if (!Array.isArray(value))

@@ -21,7 +21,7 @@ export const schemaDefinition = {
     format: 'source-uri',
     default: '',
     // May carry a password (nut://user:pass@...): convict then leaves the value out of its
-    // error messages; our own messages show it through maskUri().
+    // error messages; our own messages show it through showUri() (password masked).
     sensitive: true,
     env: 'UPS2MQTT_SOURCE',
     arg: 'source',

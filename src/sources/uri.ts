@@ -77,7 +77,10 @@ export function parseSourceUri(uri: string): SourceSpec {
       try {
         url = new URL(`http://${rest}`);
       } catch {
-        fail(uri, 'expected nut://[user:pass@]host[:port]/upsname');
+        fail(
+          uri,
+          'expected nut://host[:port]/upsname (a login goes before the host: user, password, @)',
+        );
       }
       const ups = decode(uri, url.pathname.replace(/^\/+|\/+$/g, ''), 'the UPS name');
       if (ups === '') fail(uri, 'the UPS name is missing: nut://host/upsname');
@@ -105,22 +108,29 @@ export function parseSourceUri(uri: string): SourceSpec {
  * password `p@ss`, `mqtt://a@b:pw@host` the user `a@b`.
  */
 export function maskUri(uri: string): string {
-  return uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s]*):[^/?#\s]*@/gi, '$1:***@');
+  // Blanks are allowed on both sides: URL parsers drop tabs and newlines and encode spaces,
+  // so `nut://\tuser:pw@host` is valid. Masking too much of a message is the safe mistake.
+  return uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#]*):[^/?#]*@/gi, '$1:***@');
 }
 
+const NOT_SHOWN = '(the value is not shown: it may hold a password)';
+
 /**
- * A URI for an error message: quoted and masked, or not shown at all when it may still hold
- * a password that masking could not find: an `@` left after masking (`user:pass@host`,
- * `mqtt://u:pa/ss@host`), or a `:` in the authority that does not start a port
- * (`mqtt://user:pass#host`, a typo for `@`).
+ * A URI for an error message: quoted with its user information masked (`nut://***@host/ups`)
+ * when it has the plain shape `scheme://[user[:***]@]host[:port][/path…]`, else not shown. What is not that shape
+ * (a JSON list, `user:pass@host`, `mqtt://u:pa/ss@host`, `mqtt://user:pass#host`, stray
+ * bytes) may hold a password that masking cannot find, so only a whitelist is echoed.
  */
 export function showUri(uri: string): string {
   const masked = maskUri(uri);
-  const rest = masked.replaceAll(':***@', '@');
-  const authority = /^\s*[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(rest)?.[1];
-  const host = authority?.slice(authority.lastIndexOf('@') + 1).replace(/\[[^\]]*\]/g, '');
-  const leftover = masked.replaceAll(':***@', '').includes('@');
-  const oddColon = host !== undefined && host.includes(':') && !/^[^:]*:\d*$/.test(host);
-  if (leftover || oddColon) return '(the value is not shown: it may hold a password)';
-  return JSON.stringify(masked);
+  const m =
+    /^\s*[a-z][a-z0-9+.-]*:\/\/(?:[^:/?#@\s]*(?::\*\*\*)?@)?([^/?#@\s]*)(?:[/?#][^@\s]*)?\s*$/i.exec(
+      masked,
+    );
+  if (!m) return NOT_SHOWN;
+  // host[:port]: a `:` outside IPv6 brackets may only start a port.
+  const host = (m[1] ?? '').replace(/\[[^\]]*\]/g, '');
+  if (host.includes(':') && !/^[^:]*:\d*$/.test(host)) return NOT_SHOWN;
+  // The user name goes too: a refused value may be a typo that made a password of it.
+  return JSON.stringify(masked.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1***@'));
 }
