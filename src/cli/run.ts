@@ -9,7 +9,7 @@ import type { Logger } from '../core/log.ts';
 import type { ForcedShutdownNotifier, StateExtension } from '../core/ports.ts';
 import { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import { statusPageUrl } from '../http/status-url.ts';
-import { MqttGateway } from '../mqtt/gateway.ts';
+import { MqttGateway, redactUrl } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
 import { type CommandRunner, execFileRunner, SupervisorClient } from '../policy/host.ts';
@@ -228,7 +228,8 @@ export async function startBridge(
     {
       version: pkg.version,
       upses: configured.map((u) => u.id ?? '(from serial)'),
-      broker: m.url.replace(/\/\/[^@/]*@/, '//'),
+      // Parsed, not pattern-matched: a password may hold `@` (the last one ends it).
+      broker: redactUrl(m.url),
     },
     'ups2mqtt started',
   );

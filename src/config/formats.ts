@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { parseSourceUri } from '../sources/uri.ts';
+import { parseSourceUri, showUri } from '../sources/uri.ts';
 
 /**
  * The custom convict formats of the configuration schema. convict keeps formats in one
@@ -201,14 +201,16 @@ convict.addFormat({
   name: 'mqtt-url',
   validate(value: unknown) {
     if (typeof value !== 'string') throw new Error('must be a URL string');
+    // The key is sensitive (convict leaves the value out): shown here, password masked.
+    const shown = showUri(value);
     let url: URL;
     try {
       url = new URL(value);
     } catch {
-      throw new Error('must be a URL like mqtt://host:1883');
+      throw new Error(`must be a URL like mqtt://host:1883, not ${shown}`);
     }
     if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(url.protocol)) {
-      throw new Error('scheme must be mqtt://, mqtts://, ws:// or wss://');
+      throw new Error(`scheme must be mqtt://, mqtts://, ws:// or wss://, not ${shown}`);
     }
   },
 });
@@ -264,9 +266,21 @@ convict.addFormat({
   name: 'ups-list',
   coerce: (value: unknown) => {
     if (typeof value !== 'string') return value;
-    return value.trim() === '' ? [] : (JSON.parse(value) as unknown);
+    if (value.trim() === '') return [];
+    // convict coerces while it builds the config, outside any validation: a throw here
+    // escaped loadConfig. Text that is not JSON stays text and fails validation below.
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
   },
   validate(value: unknown) {
+    if (typeof value === 'string') {
+      throw new Error(
+        'must be a JSON array of { id, name, source, poll_interval, nis_port } (not valid JSON)',
+      );
+    }
     if (!Array.isArray(value))
       throw new Error(
         'must be a list of { id, name, source, poll_interval, nis_port, nominal_power_w, shutdown }',

@@ -139,7 +139,7 @@ function convictProblems(message: string): ConfigProblem[] {
 function readConfigFile(file: string): Record<string, unknown> {
   const text = readFileSync(file, 'utf8');
   const ext = extname(file).toLowerCase();
-  const parsed: unknown = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
+  const parsed: unknown = ext === '.json' ? parseJson(text) : parseYaml(text);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error('the top level must be a mapping of settings');
@@ -148,12 +148,66 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /**
+ * Parse errors name the place, never the text around it: the line could hold a password, and
+ * `config check` output ends up in bug reports. (yaml's pretty errors quote the line; V8's
+ * JSON errors quote a snippet of the input.)
+ */
+function parseYaml(text: string): unknown {
+  try {
+    // logLevel 'error': yaml's warnings (unknown directive, unresolved tag) go straight to
+    // process.emitWarning, quoting the file; the value still parses, as a plain string.
+    return YAML.parse(text, { prettyErrors: false, logLevel: 'error' });
+  } catch (err) {
+    if (!(err instanceof YAML.YAMLError)) throw err;
+    const at = err.linePos?.[0];
+    throw new Error(
+      `not valid YAML (${err.code}${at ? ` at line ${at.line}, column ${at.col}` : ''})`,
+    );
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const position = /position (\d+)/.exec(err instanceof Error ? err.message : '')?.[1];
+    throw new Error(`not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
+  }
+}
+
+/**
  * Loads and validates the configuration. Every problem is reported at once; nothing is
- * started by the caller unless `ok` is true.
+ * started by the caller unless `ok` is true. Problems never carry a password: besides the
+ * masking where values are shown, every key and message goes through maskUri() as a last
+ * net (a typo such as `{source nut://u:pw@h/ups}` in YAML makes the URI a key name).
  */
 export function loadConfig(opts: LoadOptions): LoadResult {
+  const result = loadUnmasked(opts);
+  if (result.ok) return result;
+  return {
+    ok: false,
+    problems: result.problems.map((p) => ({
+      ...p,
+      key: maskUri(p.key),
+      message: maskUri(p.message),
+    })),
+  };
+}
+
+function loadUnmasked(opts: LoadOptions): LoadResult {
   const problems: ConfigProblem[] = [];
-  const cfg = convict<ConfigSchema>(schemaDefinition, { env: opts.env, args: opts.args });
+  let cfg: convict.Config<ConfigSchema>;
+  try {
+    cfg = convict<ConfigSchema>(schemaDefinition, { env: opts.env, args: opts.args });
+  } catch (err) {
+    // convict coerces environment and arguments here; formats.ts keeps its coercions from
+    // throwing, and this keeps any other surprise a reported problem, not a crash.
+    const why = err instanceof Error ? err.name : 'error';
+    return {
+      ok: false,
+      problems: [{ key: 'config', message: `environment or arguments cannot be read (${why})` }],
+    };
+  }
   if (opts.file) {
     try {
       cfg.load(readConfigFile(opts.file));

@@ -20,6 +20,9 @@ export const schemaDefinition = {
     doc: 'Source URI of the UPS when only one is served (nis://host[:port], sim://, apcsmart:///dev/ttyS0, hid://auto, nut://[user:pass@]host[:port]/ups). Ignored when `upses` is set.',
     format: 'source-uri',
     default: '',
+    // May carry a password (nut://user:pass@...): convict then leaves the value out of its
+    // error messages; our own messages show it through showUri() (password masked).
+    sensitive: true,
     env: 'UPS2MQTT_SOURCE',
     arg: 'source',
   },
@@ -48,6 +51,7 @@ export const schemaDefinition = {
     doc: 'UPSes served by this process: a list of { id, name, source, poll_interval, nis_port, nominal_power_w, shutdown }. In the environment: a JSON array.',
     format: 'ups-list',
     default: [] as UpsEntry[],
+    sensitive: true, // its sources may carry passwords
     env: 'UPS2MQTT_UPSES',
   },
   nominal_power_w: {
@@ -211,6 +215,7 @@ export const schemaDefinition = {
       doc: 'Broker URL: mqtt://, mqtts:// (TLS), ws:// or wss://.',
       format: 'mqtt-url',
       default: 'mqtt://localhost:1883',
+      sensitive: true, // mqtt://user:pass@host
       env: 'UPS2MQTT_MQTT_URL',
       arg: 'mqtt-url',
     },

@@ -108,6 +108,11 @@ export class MqttGateway {
       protocolVersion: o.protocolVersion,
       keepalive: o.keepaliveS,
       reconnectPeriod: o.reconnectPeriodMs,
+      // mqtt.js stops reconnecting after a refused CONNACK (bad user name or password, not
+      // authorized) unless told otherwise; the client then holds no handle and the whole
+      // process exited with code 0. Brokers refuse while their users are still being set up
+      // (Home Assistant's Mosquitto add-on at boot): keep retrying, as after any other loss.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       clean: true,
       resubscribe: true,

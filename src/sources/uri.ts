@@ -31,7 +31,7 @@ export const NUT_ALL_UPSES = '*';
 const SCHEMES = ['nis', 'sim', 'apcsmart', 'hid', 'hid-replay', 'nut'] as const;
 
 function fail(uri: string, why: string): never {
-  throw new Ups2MqttError('SOURCE_URI_INVALID', `invalid source "${maskUri(uri)}": ${why}`);
+  throw new Ups2MqttError('SOURCE_URI_INVALID', `invalid source ${showUri(uri)}: ${why}`);
 }
 
 function parsePort(uri: string, text: string, fallback: number): number {
@@ -40,6 +40,15 @@ function parsePort(uri: string, text: string, fallback: number): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     fail(uri, `port "${text}" is not 1-65535`);
   return port;
+}
+
+/** decodeURIComponent that fails with SOURCE_URI_INVALID instead of a URIError. */
+function decode(uri: string, text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return fail(uri, `${what} has a malformed %-escape`);
+  }
 }
 
 /** Parses a source URI; throws SOURCE_URI_INVALID with a reason a person can act on. */
@@ -74,7 +83,7 @@ export function parseSourceUri(uri: string): SourceSpec {
         vendorId: Number.parseInt(id[1] ?? '', 16),
         productId: Number.parseInt(id[2] ?? '', 16),
       };
-      if (id[3] !== undefined) spec.serial = decodeURIComponent(id[3]);
+      if (id[3] !== undefined) spec.serial = decode(uri, id[3], 'the serial number');
       return spec;
     }
     case 'hid-replay': {
@@ -117,8 +126,8 @@ export function parseSourceUri(uri: string): SourceSpec {
         ups,
         tls,
       };
-      if (url.username) spec.username = decodeURIComponent(url.username);
-      if (url.password) spec.password = decodeURIComponent(url.password);
+      if (url.username) spec.username = decode(uri, url.username, 'the user name');
+      if (url.password) spec.password = decode(uri, url.password, 'the password');
       return spec;
     }
     default:
@@ -127,12 +136,22 @@ export function parseSourceUri(uri: string): SourceSpec {
 }
 
 /**
- * The URI with any password replaced by `***`, safe for logs and error messages. The
- * password runs to the last `@`: a password may itself hold `@` or `/` (unencoded), and
- * neither a host nor a NUT UPS name can.
+ * The URI with any password replaced by `***`, safe for logs. Every `scheme://user:pass@`
+ * in the text is masked, wherever it stands (a list pasted where one URI was expected still
+ * masks each one). The scheme is matched in any case (`MQTT://` is a valid URL); the user
+ * name runs to the first `:` and the password to the last `@` of the authority, as URL
+ * parsers split them (WHATWG URL, "authority state"): `mqtt://u:p@ss@host` has the
+ * password `p@ss`, `mqtt://a@b:pw@host` the user `a@b`.
  */
 export function maskUri(uri: string): string {
-  return uri.replace(/^(\s*[a-z-]+:\/\/[^:/@]*):.*@/s, '$1:***@');
+  // Blanks are allowed on both sides: URL parsers drop tabs and newlines and encode spaces,
+  // so `nut://\tuser:pw@host` is valid. Masking too much of a message is the safe mistake.
+  // Then, when the text starts with a URI, up to its last `@`: a password typed with an
+  // unencoded `/` does not parse as a URL, but it must not show in part either (over-masking
+  // a path that holds `@` is the safe mistake).
+  // What follows the `:` must not be a port (`mqtt://h:1883/a@b` keeps its port).
+  const masked = uri.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#]*):[^/?#]*@/gi, '$1:***@');
+  return masked.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):(?!\d*(?:[/?#]|$)).*@/is, '$1:***@');
 }
 
 /** A readable description of a NUT source (no password), e.g. `nut://monuser@10.0.0.2:3493/ups`. */
@@ -142,4 +161,26 @@ export function describeNutSpec(spec: Extract<SourceSpec, { kind: 'nut' }>): str
   const tls = spec.tls === 'off' ? '' : `?tls=${spec.tls}`;
   const ups = spec.ups === NUT_ALL_UPSES ? NUT_ALL_UPSES : encodeURIComponent(spec.ups);
   return `nut://${user}${host}:${spec.port}/${ups}${tls}`;
+}
+
+const NOT_SHOWN = '(the value is not shown: it may hold a password)';
+
+/**
+ * A URI for an error message: quoted with its user information masked (`nut://***@host/ups`)
+ * when it has the plain shape `scheme://[user[:***]@]host[:port][/path…]`, else not shown. What is not that shape
+ * (a JSON list, `user:pass@host`, `mqtt://u:pa/ss@host`, `mqtt://user:pass#host`, stray
+ * bytes) may hold a password that masking cannot find, so only a whitelist is echoed.
+ */
+export function showUri(uri: string): string {
+  const masked = maskUri(uri);
+  const m =
+    /^\s*[a-z][a-z0-9+.-]*:\/\/(?:[^:/?#@\s]*(?::\*\*\*)?@)?([^/?#@\s]*)(?:[/?#][^@\s]*)?\s*$/i.exec(
+      masked,
+    );
+  if (!m) return NOT_SHOWN;
+  // host[:port]: a `:` outside IPv6 brackets may only start a port.
+  const host = (m[1] ?? '').replace(/\[[^\]]*\]/g, '');
+  if (host.includes(':') && !/^[^:]*:\d*$/.test(host)) return NOT_SHOWN;
+  // The user name goes too: a refused value may be a typo that made a password of it.
+  return JSON.stringify(masked.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/i, '$1***@'));
 }

@@ -89,6 +89,18 @@ const MAIN_END_COLLECTION = 0xc;
 const COLLECTION_APPLICATION = 1;
 /** A report count beyond this is a corrupt descriptor, not a UPS (keeps memory bounded). */
 const MAX_REPORT_COUNT = 4096;
+/**
+ * Fields of a whole descriptor beyond this are a corrupt descriptor too: real UPSes declare
+ * 50–260 (test/fixtures/hid). Without it, 4 bytes per Main item times Report Count 4096 let
+ * a 4 KB descriptor claim four million fields (gigabytes, half a minute of parsing).
+ */
+export const MAX_DESCRIPTOR_FIELDS = 16_384;
+/**
+ * Longest report, in bits: a report travels in one USB control transfer, whose length is a
+ * 16-bit count (USB 2.0 §9.3.5). A longer declared report would make the session allocate
+ * buffers of that size and put bit offsets past exact integers.
+ */
+export const MAX_REPORT_BITS = 0xffff * 8;
 
 const KIND_BY_TAG: Record<number, ReportKind> = {
   [MAIN_INPUT]: 'input',
@@ -222,7 +234,7 @@ export function parseReportDescriptor(bytes: Uint8Array): ParsedDescriptor {
     } else if (item.type === 'main') {
       const kind = KIND_BY_TAG[item.tag];
       if (kind !== undefined) {
-        addFields(out, bitCursor, collections, g, l, kind, item.unsigned);
+        addFields(out, bitCursor, collections, g, l, kind, item);
       } else if (item.tag === MAIN_COLLECTION) {
         const u = l.usages[0] ?? l.usageMin ?? 0;
         if (collections.length === 0 && (item.unsigned & 0xff) === COLLECTION_APPLICATION) {
@@ -265,17 +277,25 @@ function addFields(
   g: GlobalState,
   l: LocalState,
   kind: ReportKind,
-  flags: number,
+  item: DescriptorItem,
 ): void {
+  const flags = item.unsigned;
   const key = reportKey(kind, g.reportId);
   const start = bitCursor.get(key) ?? 0;
-  bitCursor.set(key, start + g.reportSize * g.reportCount);
+  const end = start + g.reportSize * g.reportCount;
+  if (end > MAX_REPORT_BITS) {
+    fail(item, `${kind} report ${g.reportId} grows to ${end} bits, past ${MAX_REPORT_BITS}`);
+  }
+  bitCursor.set(key, end);
   const variable = (flags & 0x02) !== 0;
   const prefix = collections.map((c) => c.name).join('.');
   const collectionUsages = collections.map((c) => c.usage);
   for (let i = 0; i < g.reportCount; i++) {
     const u = usageAt(l, variable ? i : 0);
     if (u === undefined) continue; // padding
+    if (out.fields.length >= MAX_DESCRIPTOR_FIELDS) {
+      fail(item, `more than ${MAX_DESCRIPTOR_FIELDS} fields`);
+    }
     out.fields.push({
       kind,
       reportId: g.reportId,
