@@ -93,7 +93,7 @@ export function parseSourceUri(uri: string): SourceSpec {
     }
     case 'nut': {
       const usage =
-        'expected nut://[user[:password]@]host[:port][/upsname|/*][?tls=off|prefer|require]';
+        'expected nut://host[:port][/upsname|/*][?tls=off|prefer|require], with an optional login (user, or user and password, then @) before the host';
       let url: URL;
       try {
         url = new URL(`http://${rest}`);
