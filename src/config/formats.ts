@@ -150,10 +150,14 @@ convict.addFormat({
   },
 });
 
+/** A number from the environment or a flag; an empty string means "not used" (null). */
+function emptyAsNull(value: unknown): unknown {
+  return typeof value === 'string' ? (value.trim() === '' ? null : Number(value)) : value;
+}
+
 convict.addFormat({
   name: 'optional-seconds',
-  coerce: (value: unknown) =>
-    typeof value === 'string' ? (value.trim() === '' ? null : Number(value)) : value,
+  coerce: emptyAsNull,
   validate(value: unknown) {
     if (value !== null && !isPositive(value))
       throw new Error('must be a positive number of seconds, or empty (not used)');
@@ -162,8 +166,7 @@ convict.addFormat({
 
 convict.addFormat({
   name: 'optional-pct',
-  coerce: (value: unknown) =>
-    typeof value === 'string' ? (value.trim() === '' ? null : Number(value)) : value,
+  coerce: emptyAsNull,
   validate(value: unknown) {
     if (value !== null && !(typeof value === 'number' && value >= 0 && value <= 100))
       throw new Error('must be a percentage from 0 to 100, or empty (not used)');

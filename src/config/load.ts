@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import YAML from 'yaml';
+import type { ShutdownSettings } from '../core/ports.ts';
 import { maskUri, NUT_ALL_UPSES, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
 import type { ShutdownEntry } from './formats.ts';
 import { type ConfigSchema, type NutUserEntry, schemaDefinition, type UpsEntry } from './schema.ts';
@@ -29,18 +30,7 @@ export interface UpsConfig {
   shutdown: ShutdownSettings;
 }
 
-/** `shutdown.*` resolved: times in ms, `ups_command: none` as null. */
-export interface ShutdownSettings {
-  mode: 'off' | 'notify' | 'dry_run' | 'act';
-  onBatteryForMs: number | null;
-  batteryChargePct: number | null;
-  runtimeS: number | null;
-  secondariesGraceMs: number;
-  command: string[];
-  commandTimeoutMs: number;
-  graceMs: number;
-  upsCommand: string | null;
-}
+export type { ShutdownSettings };
 
 export interface AppConfig {
   upses: UpsConfig[];

@@ -123,3 +123,19 @@ export interface ProtocolServerInfo {
   readonly port: number;
   readonly stats: Readonly<ProtocolServerStats>;
 }
+
+/** The power policy's modes (`shutdown.mode`). */
+export type ShutdownMode = 'off' | 'notify' | 'dry_run' | 'act';
+
+/** `shutdown.*` of one UPS, resolved from the config: times in ms, `ups_command: none` as null. */
+export interface ShutdownSettings {
+  mode: ShutdownMode;
+  onBatteryForMs: number | null;
+  batteryChargePct: number | null;
+  runtimeS: number | null;
+  secondariesGraceMs: number;
+  command: string[];
+  commandTimeoutMs: number;
+  graceMs: number;
+  upsCommand: string | null;
+}

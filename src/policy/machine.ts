@@ -11,11 +11,13 @@
  * {@link CANCELLED_HOLD_MS}. Every step that runs something is recorded before it runs, so
  * a restart never runs it twice.
  */
+
 import type { EventType } from '../core/events.ts';
+import type { ShutdownMode } from '../core/ports.ts';
 import type { ShutdownState } from '../core/state.ts';
 
 /** `shutdown.mode` other than `off` (with `off` no policy exists). */
-export type ActiveMode = 'notify' | 'dry_run' | 'act';
+export type ActiveMode = Exclude<ShutdownMode, 'off'>;
 
 /** What the machine needs of the configuration, in milliseconds. */
 export interface PolicySettings {

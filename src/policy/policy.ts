@@ -8,7 +8,12 @@ import type { CommandResult, CommandRouter, CommandTarget } from '../commands/ro
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { UpsEvent } from '../core/events.ts';
 import type { Logger } from '../core/log.ts';
-import type { ForcedShutdownNotifier, Publisher, StateExtension } from '../core/ports.ts';
+import type {
+  ForcedShutdownNotifier,
+  Publisher,
+  ShutdownSettings,
+  StateExtension,
+} from '../core/ports.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import { isoWithOffset } from '../core/time.ts';
 import type { Topics } from '../mqtt/topics.ts';
@@ -23,20 +28,6 @@ import {
   type PolicyReading,
   type PolicySettings,
 } from './machine.ts';
-
-/** `shutdown.*` of one UPS, resolved (times in ms). */
-export interface ShutdownConfig {
-  mode: 'off' | ActiveMode;
-  onBatteryForMs: number | null;
-  batteryChargePct: number | null;
-  runtimeS: number | null;
-  secondariesGraceMs: number;
-  command: string[];
-  commandTimeoutMs: number;
-  graceMs: number;
-  /** `none` → null. */
-  upsCommand: string | null;
-}
 
 /** Where the memory survives a restart (a JsonStore in the bridge). */
 export interface PolicyStore {
@@ -87,7 +78,7 @@ export class ShutdownPolicy implements StateExtension {
   private readonly inflight = new Set<Promise<void>>();
 
   constructor(
-    private readonly config: ShutdownConfig & { mode: ActiveMode },
+    private readonly config: ShutdownSettings & { mode: ActiveMode },
     private readonly deps: ShutdownPolicyDeps,
   ) {
     this.memory = initialMemory(deps.clock.now());

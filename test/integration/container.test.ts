@@ -33,7 +33,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -44,6 +43,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, recordMqtt } from '../helpers/mqtt-recorder.ts';
+import { copyPackTree } from '../helpers/pack-tree.ts';
 import { freePort, pollUntil } from '../helpers/ports.ts';
 
 const ENABLED = process.env.UPS2MQTT_CONTAINER_TEST === '1';
@@ -230,19 +230,7 @@ async function build(tag: string, context: string, args: string[] = []): Promise
 async function packTarball(into: string): Promise<string> {
   const tree = mkdtempSync(join(tmpdir(), 'ups2mqtt-ctr-tree-'));
   try {
-    for (const entry of [
-      'package.json',
-      'package-lock.json',
-      'README.md',
-      'tsconfig.json',
-      'tsconfig.build.json',
-      'src',
-      'docs',
-      'schema',
-    ]) {
-      cpSync(join(root, entry), join(tree, entry), { recursive: true });
-    }
-    symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'), 'dir');
+    copyPackTree(root, tree);
     await must('npm', ['pack', '--pack-destination', into, '--silent'], {
       cwd: tree,
       timeoutMs: 180_000,

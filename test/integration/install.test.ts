@@ -17,11 +17,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { copyPackTree } from '../helpers/pack-tree.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -107,19 +108,7 @@ describe('native modules after npm ci and after a global install', { timeout: 24
   before(async () => {
     cpSync(join(root, 'package.json'), join(fresh, 'package.json'));
     cpSync(join(root, 'package-lock.json'), join(fresh, 'package-lock.json'));
-    for (const entry of [
-      'package.json',
-      'package-lock.json',
-      'README.md',
-      'tsconfig.json',
-      'tsconfig.build.json',
-      'src',
-      'docs',
-      'schema',
-    ]) {
-      cpSync(join(root, entry), join(tree, entry), { recursive: true });
-    }
-    symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'), 'dir');
+    copyPackTree(root, tree);
     const quiet = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
     const packAndInstall = async (): Promise<Result> => {
       await ok('npm', ['pack', '--pack-destination', tmp], tree);

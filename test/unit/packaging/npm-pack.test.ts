@@ -11,11 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { copyPackTree } from '../../helpers/pack-tree.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -50,19 +51,7 @@ describe('npm pack → npm install -g (temporary prefix)', { timeout: 300_000 },
 
   before(() => {
     // A copy of what the package is built from, so the real tree's dist/ is left alone.
-    for (const entry of [
-      'package.json',
-      'package-lock.json',
-      'README.md',
-      'tsconfig.json',
-      'tsconfig.build.json',
-      'src',
-      'docs',
-      'schema',
-    ]) {
-      cpSync(join(root, entry), join(work, entry), { recursive: true });
-    }
-    symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'), 'dir');
+    copyPackTree(root, work);
     const r = run('npm', ['pack', '--json', '--pack-destination', tmp], work);
     packed = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as typeof packed;
     tarball = join(tmp, `ups2mqtt-${pkg.version}.tgz`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { UpsBridge } from '../../../src/bridge/ups-bridge.ts';
 import { CommandRouter, type CommandTarget } from '../../../src/commands/router.ts';
 import { ManualClock } from '../../../src/core/clock.ts';
-import type { ForcedShutdownNotifier } from '../../../src/core/ports.ts';
+import type { ForcedShutdownNotifier, ShutdownSettings } from '../../../src/core/ports.ts';
 import { Topics } from '../../../src/mqtt/topics.ts';
 import {
   type CommandRunner,
@@ -18,7 +18,7 @@ import {
   type SupervisorHost,
 } from '../../../src/policy/host.ts';
 import { parseMemory } from '../../../src/policy/machine.ts';
-import { type ShutdownConfig, ShutdownPolicy } from '../../../src/policy/policy.ts';
+import { ShutdownPolicy } from '../../../src/policy/policy.ts';
 import { createSimSource, type SimSource } from '../../../src/sources/sim/source.ts';
 import { JsonStore } from '../../../src/util/json-store.ts';
 import { settle as flush } from '../../helpers/settle.ts';
@@ -63,7 +63,7 @@ export function markerScripts(): {
 }
 
 export interface ScenarioOptions {
-  shutdown: Partial<ShutdownConfig> & { mode: ShutdownConfig['mode'] };
+  shutdown: Partial<ShutdownSettings> & { mode: ShutdownSettings['mode'] };
   sim?: Record<string, string>;
   dataDir?: string;
   runner?: CommandRunner;
@@ -72,7 +72,7 @@ export interface ScenarioOptions {
   clock?: ManualClock;
 }
 
-export const DEFAULT_SHUTDOWN: ShutdownConfig = {
+export const DEFAULT_SHUTDOWN: ShutdownSettings = {
   mode: 'act',
   onBatteryForMs: null,
   batteryChargePct: null,

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { CommandRequest, CommandResult, CommandTarget } from '../../../src/commands/router.ts';
 import { ManualClock } from '../../../src/core/clock.ts';
-import type { ForcedShutdownNotifier } from '../../../src/core/ports.ts';
+import type { ForcedShutdownNotifier, ShutdownSettings } from '../../../src/core/ports.ts';
 import type { UpsState } from '../../../src/core/state.ts';
 import { isoWithOffset } from '../../../src/core/time.ts';
 import { Topics } from '../../../src/mqtt/topics.ts';
 import { execFileRunner, SupervisorClient } from '../../../src/policy/host.ts';
 import { parseMemory } from '../../../src/policy/machine.ts';
-import { type ShutdownConfig, ShutdownPolicy } from '../../../src/policy/policy.ts';
+import { ShutdownPolicy } from '../../../src/policy/policy.ts';
 import { JsonStore } from '../../../src/util/json-store.ts';
 import { settle as flush } from '../../helpers/settle.ts';
 import { captureLogger, RecordingPublisher } from '../bridge/fakes.ts';
@@ -28,7 +28,7 @@ after(() => scripts.cleanup());
 
 /** A policy fed by hand: readings in, commands and events recorded. */
 function rig(
-  config: Partial<ShutdownConfig>,
+  config: Partial<ShutdownSettings>,
   extra: {
     clock?: ManualClock;
     notifier?: ForcedShutdownNotifier;
