@@ -135,7 +135,7 @@ export async function startBridge(
     const sd = ups.shutdown;
     if (sd.mode !== 'off') {
       const bridgeOf = () => app?.bridges[index];
-      const policyLog = logger.child({ module: 'policy', ups: ups.id });
+      const policyLog = dataDeps.logger;
       const policy = new ShutdownPolicy(
         { ...sd, mode: sd.mode },
         {
