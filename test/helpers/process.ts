@@ -46,6 +46,8 @@ export interface SpawnManagedOptions {
   env?: NodeJS.ProcessEnv;
   /** Characters of stdout and of stderr kept for failure messages; default 64 KiB each. */
   ringChars?: number;
+  /** Open a Node IPC channel to the child (for a preloaded probe, see test/faults/). */
+  ipc?: boolean;
 }
 
 /** Default grace between SIGTERM and SIGKILL in {@link ManagedProcess.stop}. */
@@ -94,6 +96,18 @@ export class ManagedProcess implements Stoppable {
         ? 'running'
         : `exited code=${this.exit.code} signal=${this.exit.signal}`;
     return `${this.name} pid ${this.pid} (${status})\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** Sends `message` over the IPC channel (spawned with `ipc: true`); false when closed. */
+  send(message: unknown): boolean {
+    if (this.exit !== undefined || !this.child.connected) return false;
+    return this.child.send(message as object);
+  }
+
+  /** Calls `listener` for every IPC message from the child; returns an unsubscribe. */
+  onMessage(listener: (message: unknown) => void): () => void {
+    this.child.on('message', listener);
+    return () => this.child.off('message', listener);
   }
 
   /** Sends `signal` to this PID if it is still running; returns whether it was sent. */
@@ -174,7 +188,7 @@ export function spawnManaged(
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     child.once('error', (err) => {
       reject(
