@@ -16,7 +16,7 @@ export function brokerLogin(label: string): { username: string; password: string
 /** Enough to keep a whole fault run's output (the scan below refuses a cut one). */
 export const KEEP_ALL_OUTPUT = 32 * 1024 * 1024;
 
-/** One line the bridge logged (pino JSON): epoch ms, numeric level, message, the rest. */
+/** One line the bridge logged (pino JSON): time as epoch ms, numeric level, message, the rest. */
 export interface BridgeLogLine {
   readonly time: number;
   readonly level: number;
@@ -38,8 +38,12 @@ export function logLines(proc: ManagedProcess): BridgeLogLine[] {
     } catch {
       continue;
     }
-    if (typeof raw.time !== 'number' || typeof raw.level !== 'number') continue;
-    out.push({ time: raw.time, level: raw.level, msg: String(raw.msg ?? ''), fields: raw });
+    // The bridge stamps ISO times (pino's isoTime); epoch ms is accepted too.
+    const time = typeof raw.time === 'string' ? Date.parse(raw.time) : raw.time;
+    if (typeof time !== 'number' || !Number.isFinite(time) || typeof raw.level !== 'number') {
+      continue;
+    }
+    out.push({ time, level: raw.level, msg: String(raw.msg ?? ''), fields: raw });
   }
   return out.sort((a, b) => a.time - b.time);
 }
