@@ -94,14 +94,21 @@ export class UpsOutbox {
     }
   }
 
-  /** Availability and the last published state again, as they were (reconnect, HA birth). */
+  /**
+   * Availability and the state of the latest reading again (reconnect, HA birth). The
+   * latest reading, not the last publish: on a quiet UPS that publish may be a heartbeat
+   * old, and a broker that lost its retained messages would get a state older than known.
+   */
   async republish(): Promise<void> {
     if (!this.upsId) return;
     if (this.avail) await this.setAvailability(this.avail, true);
-    if (this.statePayload !== undefined) {
-      await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.statePayload, {
-        retain: true,
-      });
-    }
+    const state = this.latest;
+    if (state === undefined) return;
+    this.stateKey = changeKey(state);
+    this.statePayload = JSON.stringify(state);
+    this.publishedAt = this.deps.clock.now();
+    await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.statePayload, {
+      retain: true,
+    });
   }
 }

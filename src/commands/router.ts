@@ -8,6 +8,7 @@ import { isoWithOffset } from '../core/time.ts';
 import type { IncomingMessage } from '../mqtt/gateway.ts';
 import type { Topics } from '../mqtt/topics.ts';
 import { MAX_DELAY_S, parseCommandPayload } from './parse.ts';
+import { ReportBudget } from './report-budget.ts';
 
 /** Commands that cut or risk the load: off unless allowed in the config, and armed. */
 export const DESTRUCTIVE_COMMANDS: ReadonlySet<string> = new Set([
@@ -91,13 +92,15 @@ export interface CommandRouterOptions {
  * enabled (destructive ones only when listed in `commands.allow`); a destructive one is
  * armed (an `arm` message within `commands.arm_window`) and the UPS is being read; the
  * per-command rate limit. Every accepted or refused command is logged, answered on its
- * result topic and published as an event.
+ * result topic and published as an event; those that ran nothing, within a budget per
+ * second (UNANSWERED_REPORTS_PER_S).
  */
 export class CommandRouter {
   private readonly armedUntil = new Map<string, number>();
   private readonly lastRun = new Map<string, number>();
   private readonly shutdownDelay = new Map<string, number>();
   private readonly attached = new Set<string>();
+  private readonly budget: ReportBudget;
 
   constructor(
     private readonly opts: CommandRouterOptions,
@@ -105,7 +108,9 @@ export class CommandRouter {
     private readonly topics: Topics,
     private readonly logger: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.budget = new ReportBudget(clock, logger);
+  }
 
   /** Commands a UPS offers on MQTT: advertised by its source and enabled here. */
   enabledCommands(source: UpsSource): string[] {
@@ -297,6 +302,10 @@ export class CommandRouter {
     result: CommandResult,
     origin: CommandOrigin,
   ): Promise<void> {
+    // Executions are rate limited per command; everything else is answered within a budget
+    // (report-budget.ts), so a flood of messages does not become a flood of answers.
+    const ran = result.code === 'done';
+    if (!ran && origin !== 'policy' && !this.budget.take(target.upsId)) return;
     const log = this.logger.child({ ups: target.upsId, command: result.command, origin });
     const fields = { code: result.code, transaction: result.transaction, reason: result.message };
     if (result.status === 'ok') log.info(fields, 'command accepted');

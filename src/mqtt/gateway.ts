@@ -49,6 +49,8 @@ export const PUBLISH_ACK_TIMEOUT_MS = 10_000;
 export const RETAINED_SCAN_TIMEOUT_MS = 3000;
 /** Longest wait for a clean disconnect on stop(). */
 export const STOP_TIMEOUT_MS = 3000;
+/** While the same connection error repeats, it is logged as a warning this often, else at debug. */
+export const ERROR_REPEAT_WARN_MS = 60_000;
 
 /**
  * The one place that speaks MQTT (I/O stays at this edge): last will, bridge birth, the wildcard
@@ -73,6 +75,8 @@ export class MqttGateway {
   /** Counters for /metrics. */
   readonly stats = { publishes: 0, publishFailures: 0, dropped: 0, connects: 0 };
   private stopping = false;
+  /** The error being repeated by every reconnect attempt, until the next connect. */
+  private failing: { message: string; count: number; warnedAt: number } | undefined;
   private readonly connectFn: ConnectFn;
   private readonly clock: Clock;
 
@@ -129,6 +133,7 @@ export class MqttGateway {
     this.client = client;
     client.on('connect', () => {
       this.isConnected = true;
+      this.failing = undefined;
       this.stats.connects++;
       this.logger.info({ url: redactUrl(o.url) }, 'connected to MQTT broker');
       // Birth and will share topic, QoS and retain flag (docs/homeassistant.md#availability, #pitfalls).
@@ -145,12 +150,7 @@ export class MqttGateway {
         this.disconnectedListeners.emit();
       }
     });
-    client.on('error', (err) => {
-      this.logger.warn(
-        { err: { message: err.message, code: (err as { code?: unknown }).code } },
-        'MQTT error',
-      );
-    });
+    client.on('error', (err) => this.onError(err));
     client.on('message', (topic, payload, packet) => {
       const msg: IncomingMessage = { topic, payload, retain: packet.retain === true };
       for (const h of this.handlers) {
@@ -292,6 +292,29 @@ export class MqttGateway {
     }
     this.isConnected = false;
     this.client = undefined;
+  }
+
+  /**
+   * Every reconnect attempt against an absent broker fails with the same error: the first is
+   * a warning, the repeats are debug lines with a warning (and their count) once a minute,
+   * so an outage of hours does not write a warning per reconnect period.
+   */
+  private onError(err: Error): void {
+    const now = this.clock.now();
+    const fields = { err: { message: err.message, code: (err as { code?: unknown }).code } };
+    const f = this.failing;
+    if (f !== undefined && f.message === err.message) {
+      f.count++;
+      if (now - f.warnedAt < ERROR_REPEAT_WARN_MS) {
+        this.logger.debug({ ...fields, repeated: f.count }, 'MQTT error (repeated)');
+        return;
+      }
+      f.warnedAt = now;
+      this.logger.warn({ ...fields, repeated: f.count }, 'MQTT error, still');
+      return;
+    }
+    this.failing = { message: err.message, count: 1, warnedAt: now };
+    this.logger.warn(fields, 'MQTT error');
   }
 
   private flushQueue(): void {

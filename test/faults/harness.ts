@@ -75,18 +75,22 @@ export class BridgeUnderTest {
 
   private constructor(readonly process: ManagedProcess) {}
 
-  /** Spawns `ups2mqtt run` with {@link bridgeEnv}(`env`) under `registry`. */
+  /**
+   * Spawns `ups2mqtt run` with {@link bridgeEnv}(`env`) under `registry`; `ringChars` is how
+   * much of stdout and of stderr is kept (default 256 KiB; more to scan a whole run's logs).
+   */
   static async start(
     registry: ProcessRegistry,
     name: string,
     env: Record<string, string>,
     args: readonly string[] = [],
+    options: { ringChars?: number } = {},
   ): Promise<BridgeUnderTest> {
     const child = await registry.spawn(
       name,
       globalThis.process.execPath,
       ['--expose-gc', '--import', 'tsx', '--import', PROBE, MAIN, 'run', ...args],
-      { env: bridgeEnv(env), ipc: true, ringChars: 256 * 1024 },
+      { env: bridgeEnv(env), ipc: true, ringChars: options.ringChars ?? 256 * 1024 },
     );
     return new BridgeUnderTest(child);
   }

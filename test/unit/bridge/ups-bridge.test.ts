@@ -310,6 +310,23 @@ describe('UpsBridge', () => {
     assert.equal(t.source.reads, reads, 'no polling after stop');
   });
 
+  it('announce() on a quiet UPS re-publishes the latest reading, not the last publish', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    await polls(t.clock, 10); // nothing changes: no publish until the heartbeat
+    const stamps = t.publisher.messages
+      .filter((m) => m.topic === 'ups2mqtt/rack/state')
+      .map((m) => JSON.parse(m.payload).updated_at);
+    assert.deepEqual(stamps, ['2026-11-21T10:00:00.000Z']);
+    t.publisher.clear();
+    await t.bridge.announce();
+    const state = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
+    assert.equal(state.updated_at, '2026-11-21T10:00:10.000Z');
+    assert.equal(state.battery_charge_pct, 100);
+  });
+
   it('wakes for an immediate read when the source signals a change', async () => {
     const t = setup({ id: 'rack' });
     t.source.next = { data: ONLINE };

@@ -1,9 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { UNANSWERED_REPORTS_PER_S } from '../../../src/commands/report-budget.ts';
 import { CommandRouter } from '../../../src/commands/router.ts';
 import { Ups2MqttError } from '../../../src/core/errors.ts';
 import { Topics } from '../../../src/mqtt/topics.ts';
-import { captureLogger, ManualClock, RecordingPublisher, ScriptedSource } from '../bridge/fakes.ts';
+import {
+  captureLogger,
+  ManualClock,
+  RecordingPublisher,
+  ScriptedSource,
+  tick,
+} from '../bridge/fakes.ts';
 
 const COMMANDS = ['test.battery.start.quick', 'shutdown.return', 'shutdown.stop', 'load.off'];
 
@@ -279,6 +286,34 @@ describe('CommandRouter', () => {
         assert.deepEqual(t.source.commands, []);
       }
     }
+  });
+
+  it('answers a flood of messages that run nothing within a budget; executions always', async () => {
+    const t = setup(['load.off']);
+    const answers = () => t.publisher.messages.filter((m) => m.topic.endsWith('/result')).length;
+    // 200 refusals (unsupported, bad payload, rate limited) and arm/disarm in one second.
+    await t.send('test.battery.start.quick');
+    for (let i = 0; i < 50; i++) {
+      await t.send(`nope${i}`);
+      await t.send('shutdown.stop', '\u00ff binary');
+      await t.send('test.battery.start.quick');
+      await t.send(i % 2 === 0 ? 'arm' : 'disarm');
+    }
+    assert.equal(answers(), 1 + UNANSWERED_REPORTS_PER_S);
+    assert.equal(t.events().length, 1 + UNANSWERED_REPORTS_PER_S);
+    assert.equal(t.source.commands.length, 1, 'nothing but the first one ran');
+    // An execution in the same second is answered all the same.
+    await t.send('shutdown.stop');
+    assert.equal(t.result('shutdown.stop').code, 'done');
+    // The end of the window: one warning counts what went unanswered.
+    await tick(t.clock, 1000);
+    const warned = t.lines.filter((l) => l.msg.startsWith('command messages refused without'));
+    assert.deepEqual(
+      warned.map((l) => [l.level, l.unanswered]),
+      [['warn', 200 - UNANSWERED_REPORTS_PER_S]],
+    );
+    await t.send('nope');
+    assert.equal(t.result('nope').code, 'unsupported', 'answered again in the next second');
   });
 
   it('attach subscribes the command topics once per UPS, only when it has commands', async () => {

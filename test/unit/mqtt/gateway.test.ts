@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { ManualClock } from '../../../src/core/clock.ts';
 import {
+  ERROR_REPEAT_WARN_MS,
   type GatewayOptions,
   MqttGateway,
   OFFLINE_QUEUE_LIMIT,
@@ -118,6 +119,29 @@ function setup() {
 const topics = (sent: readonly Sent[]): string[] => sent.map((s) => `${s.topic}=${s.payload}`);
 
 describe('MqttGateway', () => {
+  it('warns of a repeated connection error once, then once a minute, and again after a connect', () => {
+    const t = setup();
+    t.gateway.start();
+    const refused = () =>
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const warnings = () => t.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    for (let i = 0; i <= 120; i++) {
+      t.client.emit('error', refused()); // one a second for two minutes, both ends included
+      t.clock.advance(1000);
+    }
+    assert.deepEqual(warnings(), ['MQTT error', 'MQTT error, still', 'MQTT error, still']);
+    assert.equal(t.lines.filter((l) => l.msg === 'MQTT error (repeated)').length, 118);
+    assert.equal(
+      t.lines.find((l) => l.msg === 'MQTT error, still')?.repeated,
+      ERROR_REPEAT_WARN_MS / 1000 + 1,
+    );
+    t.client.emit('error', new Error('Connection refused: Not authorized'));
+    assert.equal(warnings().length, 4, 'another error is a warning at once');
+    t.client.emit('connect');
+    t.client.emit('error', new Error('Connection refused: Not authorized'));
+    assert.equal(warnings().length, 5, 'after a connect the first error warns again');
+  });
+
   it('connects with the last will and publishes the birth on the same topic, retained, QoS 1', () => {
     const t = setup();
     t.gateway.start();
