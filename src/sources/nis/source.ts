@@ -18,6 +18,7 @@ import type { NisCommand } from './framing.ts';
 import { mapNisStatus } from './map.ts';
 import { parseStatusLines } from './parse.ts';
 import { NisConnectionPool } from './pool.ts';
+import { startupPlaceholder } from './startup.ts';
 
 /** Options of {@link NisSource}. */
 export interface NisSourceOptions {
@@ -54,12 +55,6 @@ const EVENT_HINT_FIELDS = [
   'transfers',
   'last_on_battery_at',
 ] as const satisfies readonly (keyof UpsData)[];
-
-/**
- * Voltages apcupsd prints as `-1` until it has read them from the UPS (start-up): no UPS can
- * have a negative transfer or nominal voltage, so such a reply is no reading yet.
- */
-const UNREAD_WHEN_NEGATIVE: ReadonlySet<string> = new Set(['LOTRANS', 'HITRANS', 'NOMOUTV']);
 
 /**
  * NIS cannot carry commands (docs/protocols/nis.md#running-apcupsd-without-a-ups), so nothing is advertised. The sticky
@@ -172,20 +167,10 @@ export class NisSource implements UpsSource {
         context: { source: this.description, lines: lines.length },
       });
     }
-    // For about a second after it starts, apcupsd answers with placeholders: an empty
-    // STATUS and -1 settings. Published, that would read as "off mains" (status unknown,
-    // online false) and could trigger an on-battery automation; it is no reading yet.
-    const status = records.find((r) => r.key === 'STATUS');
-    if (!status || status.value === '') {
-      throw new Ups2MqttError('NOT_READY', 'apcupsd has not read the UPS yet (empty STATUS)', {
-        context: { source: this.description },
-      });
-    }
-    // Then, for some 20 ms (Smart driver), a STATUS over values it has not read yet:
-    // `ONLINE REPLACEBATT`, 0 V, 0 %, and -1 in settings no UPS can hold.
-    const unread = records.find((r) => UNREAD_WHEN_NEGATIVE.has(r.key) && r.value.startsWith('-'));
-    if (unread !== undefined) {
-      throw new Ups2MqttError('NOT_READY', `apcupsd has not read the UPS yet (${unread.key} -1)`, {
+    // apcupsd's first second: placeholders, not a reading (see startupPlaceholder).
+    const placeholder = startupPlaceholder(records);
+    if (placeholder !== undefined) {
+      throw new Ups2MqttError('NOT_READY', `apcupsd has not read the UPS yet (${placeholder})`, {
         context: { source: this.description },
       });
     }

@@ -159,6 +159,20 @@ describe('NisSource basics', () => {
       }),
     ],
     ['only NOMOUTV still -1', statusLines({ NOMOUTV: '-1 Volts' })],
+    // Seen on 3.14.14 (Smart driver) right after the above: settings read, values not yet.
+    [
+      'a STATUS over unread values (blank MODEL, 0 % charge, settings read)',
+      statusLines({
+        MODEL: '',
+        STATUS: 'ONLINE REPLACEBATT ',
+        LINEV: '0.0 Volts',
+        BCHARGE: '0.0 Percent',
+        LOTRANS: '208.0 Volts',
+        HITRANS: '253.0 Volts',
+        NOMOUTV: '230 Volts',
+        STATFLAG: '0x05000088',
+      }),
+    ],
   ] as const) {
     it(`fails with NOT_READY on ${name} (apcupsd starting up), then reads normally`, async () => {
       const { fake, read } = setup();
@@ -185,6 +199,9 @@ describe('NisSource basics', () => {
     const { fake, read } = setup();
     fake.status = statusLines({ MBATTCHG: '-1 Percent', MINTIMEL: '-1 Minutes' });
     assert.equal((await read()).data.online, true);
+    // A UPS that reports a blank model is read when it reports a charge.
+    fake.status = statusLines({ MODEL: '', BCHARGE: '87.0 Percent' });
+    assert.equal((await read()).data.battery_charge_pct, 87);
   });
 });
 
