@@ -133,3 +133,19 @@ export function warnLines(
   }
   return found;
 }
+
+/** Times (ms since the epoch) of the bridge's log lines with message `msg` from `sinceMs`. */
+export function logTimes(output: string, msg: string, sinceMs: number): number[] {
+  const times: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{') || !line.includes(msg)) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; time?: unknown };
+      const at = Date.parse(String(entry.time));
+      if (entry.msg === msg && at >= sinceMs) times.push(at);
+    } catch {
+      // not a log line
+    }
+  }
+  return times;
+}

@@ -12,7 +12,11 @@
  */
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../src/core/clock.ts';
+import { isUps2MqttError } from '../../src/core/errors.ts';
+import { NisSource } from '../../src/sources/nis/source.ts';
 import { nisFields, nisRequest } from '../helpers/apcupsd.ts';
+import { captureLogger } from '../helpers/log-capture.ts';
 import { type MosquittoHandle, startMosquitto } from '../helpers/mosquitto.ts';
 import { type MqttRecording, recordMqtt } from '../helpers/mqtt-recorder.ts';
 import { ProcessRegistry } from '../helpers/process.ts';
@@ -45,14 +49,47 @@ function isRealReading(lines: readonly string[]): boolean {
   );
 }
 
-/** Polls apcupsd's NIS every 10 ms; resolves with Date.now() when a real reading came back. */
-async function firstRealReadingAt(port: number, deadlineMs: number): Promise<number> {
+/**
+ * Polls apcupsd's NIS every 10 ms until a real reading comes back; returns when that was
+ * (Date.now()) and the placeholder replies seen before it (status lines, one array each).
+ */
+async function firstRealReading(
+  port: number,
+  deadlineMs: number,
+): Promise<{ at: number; placeholders: string[][] }> {
+  const placeholders: string[][] = [];
   while (Date.now() < deadlineMs) {
     const lines = await nisRequest(port, 'status', 1000).catch(() => undefined);
-    if (lines !== undefined && isRealReading(lines)) return Date.now();
+    if (lines !== undefined && isRealReading(lines)) return { at: Date.now(), placeholders };
+    if (lines !== undefined) placeholders.push(lines.map((l) => l.replace(/\n$/, '')));
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('apcupsd gave no real reading in time');
+}
+
+/** What the NIS source makes of one `status` reply: its error code, or `reading`. */
+async function sourceVerdict(lines: readonly string[]): Promise<string> {
+  const source = new NisSource({
+    host: '127.0.0.1',
+    port: 1,
+    connectTimeoutMs: 1000,
+    readTimeoutMs: 1000,
+    logger: captureLogger().logger,
+    clock: systemClock,
+    request: async (opts) => (opts.command === 'status' ? [...lines] : []),
+  });
+  try {
+    await source.read(new AbortController().signal);
+    return 'reading';
+  } catch (err) {
+    return isUps2MqttError(err) ? err.code : String(err);
+  }
+}
+
+/** A short name for a placeholder reply: its STATUS and LOTRANS. */
+function placeholderKind(lines: readonly string[]): string {
+  const f = nisFields(lines);
+  return `STATUS=${JSON.stringify(f.get('STATUS') ?? null)} LOTRANS=${f.get('LOTRANS') ?? '-'}`;
 }
 
 describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 }, () => {
@@ -89,6 +126,8 @@ describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 
     const offline: number[] = [];
     const online: number[] = [];
     const campaignStart = Date.now();
+    const placeholderKinds = new Map<string, number>();
+    const placeholderSamples = new Map<string, string[]>();
     for (let i = 0; i < CYCLES; i++) {
       const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
       const killedAt = Date.now();
@@ -104,7 +143,13 @@ describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 
         registry,
         nisPort: apcupsd.nisPort,
       });
-      const realAt = await firstRealReadingAt(apcupsd.nisPort, restartedAt + 20_000);
+      const real = await firstRealReading(apcupsd.nisPort, restartedAt + 20_000);
+      const realAt = real.at;
+      for (const lines of real.placeholders) {
+        const kind = placeholderKind(lines);
+        placeholderKinds.set(kind, (placeholderKinds.get(kind) ?? 0) + 1);
+        if (!placeholderSamples.has(kind)) placeholderSamples.set(kind, lines);
+      }
       const up = await availabilityAfter(rec, UPS, 'online', restartedAt, 10_000);
       online.push(up.receivedAt - realAt);
       apcupsd = await starting;
@@ -129,6 +174,12 @@ describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 
       );
     }
     assertOnlyRealReadings(statesSince(rec, UPS, campaignStart), REAL, 'campaign');
+    // The bridge polls every 0.5 s and may miss a ~20 ms window; the 10 ms probe does not.
+    // Every placeholder apcupsd gave must be refused by the source, whatever the bridge hit.
+    assert.ok(placeholderKinds.size >= 1, 'the probe saw apcupsd start up');
+    for (const [kind, lines] of placeholderSamples) {
+      assert.equal(await sourceVerdict(lines), 'NOT_READY', `${kind}:\n${lines.join('\n')}`);
+    }
     assert.ok(bridge.process.running(), bridge.process.output());
 
     const end = await bridge.settledSnapshot();
@@ -141,6 +192,7 @@ describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 
       backOnline: on,
       before: counts(baseline),
       after: counts(end),
+      placeholderRepliesSeen: Object.fromEntries(placeholderKinds),
     });
     // Heap: the default 3 MiB (what is in flight after a GC), nothing per fault.
     assert.deepEqual(resourceGrowth(baseline, end), []);

@@ -19,6 +19,7 @@ import {
   availabilityAfter,
   counts,
   latencyFigures,
+  logTimes,
   printFigures,
   statesSince,
   warnLines,
@@ -68,6 +69,8 @@ describe('fault: the serial port vanishes and returns', { timeout: 90_000 }, () 
     const baseline = await bridge.settledSnapshot();
     const offline: number[] = [];
     const online: number[] = [];
+    const untilOpen: number[] = [];
+    const openToOnline: number[] = [];
     const campaignStart = Date.now();
     for (let i = 0; i < CYCLES; i++) {
       const lostAt = Date.now();
@@ -77,10 +80,18 @@ describe('fault: the serial port vanishes and returns', { timeout: 90_000 }, () 
       const warnings = warnLines(bridge.process.output(), lostAt);
       assert.ok(warnings.length <= 3, `cycle ${i}: ${JSON.stringify(warnings)}`);
 
+      // The port returns at a different point of the poll cycle each time (0, 0.2, ... 0.8
+      // of an interval after the bridge noticed): a spread of phases, not a wait.
+      await new Promise((resolve) => setTimeout(resolve, (i / CYCLES) * INTERVAL_MS));
       await sim.restorePty();
       const backAt = Date.now();
       const up = await availabilityAfter(rec, UPS, 'online', backAt, 15_000);
       online.push(up.receivedAt - backAt);
+      // Split: waiting for the next poll, then opening the port and identifying the unit.
+      const openedAt = logTimes(bridge.process.output(), 'serial port opened', lostAt)[0];
+      assert.ok(openedAt !== undefined, `cycle ${i}: the port was opened again`);
+      untilOpen.push(openedAt - backAt);
+      openToOnline.push(up.receivedAt - openedAt);
     }
     assertOnlyRealReadings(
       statesSince(rec, UPS, campaignStart),
@@ -100,11 +111,17 @@ describe('fault: the serial port vanishes and returns', { timeout: 90_000 }, () 
       intervalMs: INTERVAL_MS,
       offline: off,
       backOnline: on,
+      portBackToReopened: latencyFigures(untilOpen, INTERVAL_MS),
+      reopenedToOnline: latencyFigures(openToOnline, INTERVAL_MS),
       before: counts(baseline),
       after: counts(end),
     });
     assert.deepEqual(resourceGrowth(baseline, end), []);
     assert.ok(off.maxMs <= 2 * INTERVAL_MS + 1000, `offline ${JSON.stringify(off)}`);
+    // The port is tried again on the next poll (within one interval); identifying the unit
+    // (its start-up queries at 2400 baud) comes on top.
+    const reopen = latencyFigures(untilOpen, INTERVAL_MS);
+    assert.ok(reopen.maxMs <= INTERVAL_MS + 500, `reopened after ${JSON.stringify(reopen)}`);
     assert.ok(on.maxMs <= INTERVAL_MS + 1500, `back online ${JSON.stringify(on)}`);
   });
 });
