@@ -198,10 +198,11 @@ describe('fault: apcupsd killed and restarted while polled', { timeout: 110_000 
     assert.deepEqual(resourceGrowth(baseline, end), []);
     // A poll lands anywhere in the interval: offline comes with the second failed poll (1–2
     // intervals after the kill), online with the first poll after apcupsd answers (0–1
-    // interval). Medians hold that; the maxima get 1 s for a loaded 2-core machine.
-    assert.ok(off.medianMs <= 2 * INTERVAL_MS + 100, `offline ${JSON.stringify(off)}`);
+    // interval). Bounds with room for a loaded 2-core machine that still fail a retry
+    // backoff (median 3.1 intervals back online before it was removed).
+    assert.ok(off.medianMs <= 2 * INTERVAL_MS + 250, `offline ${JSON.stringify(off)}`);
     assert.ok(off.maxMs <= 2 * INTERVAL_MS + 1000, `offline ${JSON.stringify(off)}`);
-    assert.ok(on.medianMs <= INTERVAL_MS + 100, `back online ${JSON.stringify(on)}`);
+    assert.ok(on.medianMs <= 1.5 * INTERVAL_MS, `back online ${JSON.stringify(on)}`);
     assert.ok(on.maxMs <= INTERVAL_MS + 1000, `back online ${JSON.stringify(on)}`);
   });
 });
