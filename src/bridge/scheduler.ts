@@ -2,18 +2,16 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 
 export interface SchedulerOptions {
   intervalMs: number;
-  /** Longest wait between attempts while the source keeps failing. */
-  maxBackoffMs: number;
   clock: Clock;
-  /** 0..1 random source for jitter (injected for tests). */
-  random?: () => number;
 }
 
 /**
- * Runs `task` every interval, one at a time. After failures it backs off exponentially
- * (interval × 2^(n-1), capped, ±20 % jitter) so a dead peer is not hammered, and returns to
- * the interval on the first success. `wake()` runs the task at once (coalesced when one is
- * in flight), for alerts and commands.
+ * Runs `task` every interval, one at a time, whether the last run succeeded or not: a source
+ * that answers again is read within one interval (docs/reliability.md). There is no backoff
+ * on purpose: with one attempt at a time, a dead peer sees at most one connection per
+ * interval (or per timeout, when that is longer), and the exponential backoff this replaced
+ * delayed recovery by up to 3 intervals after a short apcupsd restart. `wake()` runs the task
+ * at once (coalesced when one is in flight), for alerts and commands.
  */
 export class PollScheduler {
   private timer: TimerHandle | undefined;
@@ -21,14 +19,11 @@ export class PollScheduler {
   private inFlight = false;
   private wakeRequested = false;
   private failures = 0;
-  private readonly random: () => number;
 
   constructor(
     private readonly opts: SchedulerOptions,
     private readonly task: () => Promise<boolean>,
-  ) {
-    this.random = opts.random ?? Math.random;
-  }
+  ) {}
 
   /** Consecutive failed runs. */
   get consecutiveFailures(): number {
@@ -55,15 +50,6 @@ export class PollScheduler {
       return;
     }
     this.schedule(0);
-  }
-
-  /** Delay before the next run given the current failure count. */
-  nextDelayMs(): number {
-    const { intervalMs, maxBackoffMs } = this.opts;
-    if (this.failures === 0) return intervalMs;
-    const base = Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(this.failures - 1, 20));
-    const jitter = 1 + (this.random() * 0.4 - 0.2);
-    return Math.max(intervalMs, Math.round(base * jitter));
   }
 
   private schedule(delayMs: number): void {
@@ -94,7 +80,6 @@ export class PollScheduler {
     }
     // Keep a steady cadence: the time the task took counts against the interval.
     const elapsed = this.opts.clock.now() - started;
-    const delay = ok ? Math.max(0, this.opts.intervalMs - elapsed) : this.nextDelayMs();
-    this.schedule(delay);
+    this.schedule(Math.max(0, this.opts.intervalMs - elapsed));
   }
 }

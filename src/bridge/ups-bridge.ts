@@ -27,7 +27,6 @@ export interface UpsBridgeOptions {
   pollIntervalMs: number;
   heartbeatIntervalMs: number;
   maxDataAgeS: number;
-  maxBackoffMs?: number;
   /** Delay of the first poll; the app spreads many UPSes across one interval. */
   startDelayMs?: number;
 }
@@ -95,13 +94,8 @@ export class UpsBridge {
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
     for (const ext of deps.extensions ?? [])
       for (const key of ext.stickyKeys ?? []) this.seenKeys.add(key);
-    this.scheduler = new PollScheduler(
-      {
-        intervalMs: opts.pollIntervalMs,
-        maxBackoffMs: opts.maxBackoffMs ?? 30_000,
-        clock: deps.clock,
-      },
-      () => this.poll(),
+    this.scheduler = new PollScheduler({ intervalMs: opts.pollIntervalMs, clock: deps.clock }, () =>
+      this.poll(),
     );
   }
 

@@ -13,6 +13,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ups2MqttError } from '../../src/core/errors.ts';
+import { parseStatusLines } from '../../src/sources/nis/parse.ts';
+import { startupPlaceholder } from '../../src/sources/nis/startup.ts';
 import { encodeNisFrame, NisFrameReader } from './fake-nis-master.ts';
 import { freePort, LOOPBACK, pollUntil } from './ports.ts';
 import { type ManagedProcess, type ProcessRegistry, spawnManaged } from './process.ts';
@@ -117,8 +119,8 @@ export function apccontrolScript(logFile: string): string {
 
 /**
  * Starts apcupsd (`apcupsd -b -f CONF -P PIDFILE`) and waits until its NIS port answers a
- * real `status` request. The master should already be listening: apcupsd reads the UPS's
- * capabilities from it at start.
+ * real `status` request (a reading, not a start-up placeholder). The master should already
+ * be listening: apcupsd reads the UPS's capabilities from it at start.
  */
 export async function startApcupsd(options: StartApcupsdOptions): Promise<ApcupsdHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'ups2mqtt-apcupsd-'));
@@ -184,9 +186,14 @@ class Apcupsd implements ApcupsdHandle {
     const gaveUp = new AbortController();
     void proc.exited.then(() => gaveUp.abort());
     try {
+      // A reply is not enough: for a moment after it starts, apcupsd answers placeholders
+      // (docs/protocols/nis.md#status-fields); wait for what the NIS source takes as a reading.
       await pollUntil(
-        async () =>
-          (await nisRequest(this.nisPort, 'status', 2000)).length > 0 ? true : undefined,
+        async () => {
+          const lines = await nisRequest(this.nisPort, 'status', 2000);
+          const records = parseStatusLines(lines.map((l) => l.replace(/\n$/, '')));
+          return records.length > 0 && startupPlaceholder(records) === undefined ? true : undefined;
+        },
         this.options.startTimeoutMs ?? 15_000,
         { signal: gaveUp.signal, intervalMs: 100, what: `apcupsd NIS on port ${this.nisPort}` },
       );

@@ -18,6 +18,7 @@ import type { NisCommand } from './framing.ts';
 import { mapNisStatus } from './map.ts';
 import { parseStatusLines } from './parse.ts';
 import { NisConnectionPool } from './pool.ts';
+import { startupPlaceholder } from './startup.ts';
 
 /** Options of {@link NisSource}. */
 export interface NisSourceOptions {
@@ -166,12 +167,10 @@ export class NisSource implements UpsSource {
         context: { source: this.description, lines: lines.length },
       });
     }
-    // For about a second after it starts, apcupsd answers with placeholders: an empty
-    // STATUS and -1 thresholds. Published, that would read as "off mains" (status unknown,
-    // online false) and could trigger an on-battery automation; it is no reading yet.
-    const status = records.find((r) => r.key === 'STATUS');
-    if (!status || status.value === '') {
-      throw new Ups2MqttError('NOT_READY', 'apcupsd has not read the UPS yet (empty STATUS)', {
+    // apcupsd's first second: placeholders, not a reading (see startupPlaceholder).
+    const placeholder = startupPlaceholder(records);
+    if (placeholder !== undefined) {
+      throw new Ups2MqttError('NOT_READY', `apcupsd has not read the UPS yet (${placeholder})`, {
         context: { source: this.description },
       });
     }

@@ -4,16 +4,14 @@ import { PollScheduler } from '../../../src/bridge/scheduler.ts';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { settle } from '../../helpers/settle.ts';
 
-function setup(results: boolean[], random = () => 0.5) {
+function setup(results: boolean[], taskMs = 0) {
   const clock = new ManualClock(0);
   const runs: number[] = [];
-  const s = new PollScheduler(
-    { intervalMs: 1000, maxBackoffMs: 30_000, clock, random },
-    async () => {
-      runs.push(clock.now());
-      return results.shift() ?? true;
-    },
-  );
+  const s = new PollScheduler({ intervalMs: 1000, clock }, async () => {
+    runs.push(clock.now());
+    if (taskMs > 0) await new Promise<void>((r) => clock.setTimeout(r, taskMs));
+    return results.shift() ?? true;
+  });
   return { clock, runs, s };
 }
 
@@ -33,32 +31,32 @@ describe('PollScheduler', () => {
     s.stop();
   });
 
-  it('backs off exponentially while failing, capped, and returns to the interval on success', async () => {
+  // A peer back after an outage is read within one interval: no backoff (issue 14; the
+  // exponential backoff that was here made the bridge ~3 intervals late after a restart).
+  it('retries a failing task every interval, and keeps that cadence after a success', async () => {
     const { clock, runs, s } = setup([false, false, false, false, false, false, true, true]);
     s.start();
-    await advance(clock, 70_000);
-    // 50 ms clock steps: a failure's delay counts from when it completed, so floor to 100 ms.
-    const gaps = runs.slice(1, 9).map((t, i) => Math.floor((t - (runs[i] ?? 0)) / 100) * 100);
-    // random 0.5 → no jitter: 1 s, 2 s, 4 s, 8 s, 16 s, 30 s (cap), then 1 s after success
-    assert.deepEqual(gaps, [1000, 2000, 4000, 8000, 16000, 30000, 1000, 1000]);
+    await advance(clock, 9000);
+    assert.deepEqual(runs, [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+    assert.equal(s.consecutiveFailures, 0);
     s.stop();
   });
 
-  it('applies ±20 % jitter to the backoff but never goes below the interval', () => {
-    const low = setup([], () => 0).s;
-    const high = setup([], () => 0.999).s;
-    for (const s of [low, high]) (s as unknown as { failures: number }).failures = 3;
-    assert.equal(low.nextDelayMs(), 3200);
-    assert.ok(Math.abs(high.nextDelayMs() - 4800) <= 2);
-    (low as unknown as { failures: number }).failures = 1;
-    assert.equal(low.nextDelayMs(), 1000);
+  it('counts consecutive failures, and a failure that outlasted the interval is retried at once', async () => {
+    const { clock, runs, s } = setup([false, false, false, true], 2500);
+    s.start();
+    await advance(clock, 5100);
+    assert.equal(s.consecutiveFailures, 2);
+    // Each run takes 2.5 s (a read timeout): the next starts when it ends, one at a time.
+    assert.deepEqual(runs, [0, 2500, 5000]);
+    s.stop();
   });
 
   it('coalesces wakes while a run is in flight into one immediate run', async () => {
     const clock = new ManualClock(0);
     let release: () => void = () => {};
     let runs = 0;
-    const s = new PollScheduler({ intervalMs: 1000, maxBackoffMs: 30_000, clock }, async () => {
+    const s = new PollScheduler({ intervalMs: 1000, clock }, async () => {
       runs++;
       if (runs === 1) await new Promise<void>((r) => (release = r));
       return true;

@@ -196,7 +196,7 @@ describe('UpsBridge', () => {
     assert.equal(t.bridge.currentAvailability, 'offline');
     t.publisher.clear();
     t.source.next = { data: ONLINE };
-    await polls(t.clock, 3, 2500); // backoff: the next attempt comes within the jittered delay
+    await polls(t.clock, 1); // the next poll after the source answers again: no backoff
     assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'online');
     const state = JSON.parse(t.publisher.last('ups2mqtt/rack/state')?.payload ?? '{}');
     assert.equal(state.battery_charge_pct, 100);

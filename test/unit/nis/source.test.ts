@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../../src/core/errors.ts';
@@ -143,6 +144,35 @@ describe('NisSource basics', () => {
       statusLines({ STATUS: '', MBATTCHG: '-1 Percent', MINTIMEL: '-1 Minutes' }),
     ],
     ['no STATUS at all', statusLines().filter((l) => !l.startsWith('STATUS'))],
+    // Observed on 3.14.14 (Smart driver) ~20 ms after the empty STATUS, on every restart.
+    [
+      'a STATUS over unread values (-1 transfer and nominal voltages)',
+      statusLines({
+        MODEL: '',
+        STATUS: 'ONLINE REPLACEBATT ',
+        LINEV: '0.0 Volts',
+        BCHARGE: '0.0 Percent',
+        LOTRANS: '-1.0 Volts',
+        HITRANS: '-1.0 Volts',
+        NOMOUTV: '-1 Volts',
+        STATFLAG: '0x05000088',
+      }),
+    ],
+    ['only NOMOUTV still -1', statusLines({ NOMOUTV: '-1 Volts' })],
+    // Seen on 3.14.14 (Smart driver) right after the above: settings read, values not yet.
+    [
+      'a STATUS over unread values (blank MODEL, 0 % charge, settings read)',
+      statusLines({
+        MODEL: '',
+        STATUS: 'ONLINE REPLACEBATT ',
+        LINEV: '0.0 Volts',
+        BCHARGE: '0.0 Percent',
+        LOTRANS: '208.0 Volts',
+        HITRANS: '253.0 Volts',
+        NOMOUTV: '230 Volts',
+        STATFLAG: '0x05000088',
+      }),
+    ],
   ] as const) {
     it(`fails with NOT_READY on ${name} (apcupsd starting up), then reads normally`, async () => {
       const { fake, read } = setup();
@@ -152,6 +182,27 @@ describe('NisSource basics', () => {
       assert.equal((await read()).data.online, true);
     });
   }
+
+  it('reads every real apcupsd status fixture (none looks like a start-up placeholder)', async () => {
+    const names = readdirSync(new URL('../../fixtures/nis/', import.meta.url)).filter((n) =>
+      n.endsWith('.txt'),
+    );
+    assert.ok(names.length >= 5);
+    for (const name of names) {
+      const { fake, read } = setup();
+      fake.status = fixtureLines(name);
+      // A NOT_READY here would reject and fail the test.
+      const { data } = await read();
+      assert.ok(data.model !== undefined || data.online !== undefined, name);
+    }
+    // Disabled shutdown thresholds print as -1 too, and are a reading.
+    const { fake, read } = setup();
+    fake.status = statusLines({ MBATTCHG: '-1 Percent', MINTIMEL: '-1 Minutes' });
+    assert.equal((await read()).data.online, true);
+    // A UPS that reports a blank model is read when it reports a charge.
+    fake.status = statusLines({ MODEL: '', BCHARGE: '87.0 Percent' });
+    assert.equal((await read()).data.battery_charge_pct, 87);
+  });
 });
 
 describe('NisSource events fetch rules', () => {
