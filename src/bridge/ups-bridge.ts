@@ -379,8 +379,11 @@ export class UpsBridge {
   private armWatchdog(): void {
     const { clock } = this.deps;
     if (this.watchdog) clock.clearTimeout(this.watchdog);
-    // Two missed polls plus half an interval of slack for a slow reply.
-    const limit = Math.round(this.opts.pollIntervalMs * 2.5);
+    // Two polls' time without a reading: the same promise as two failed polls, for a request
+    // that hangs (one poll at a time, so the second poll never starts). The reading that
+    // re-arms this arrives at the end of a poll, so on a healthy peer the next deadline is
+    // always about one interval away.
+    const limit = this.opts.pollIntervalMs * 2;
     this.watchdog = clock.setTimeout(() => {
       this.watchdog = undefined;
       void this.serialized(async () => {

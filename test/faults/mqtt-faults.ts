@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the MQTT-side fault tests (mqtt-*.test.ts): a broker that requires a
  * password nobody else could print, the bridge's JSON log lines parsed from its whole output,
- * and the small statistics the summary table in docs/reliability-mqtt.md is made of.
+ * and the small statistics the summary table in docs/reliability.md (MQTT sections) is made of.
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -54,7 +54,7 @@ describe('control: sim:// through the campaign harness', { timeout: 60_000 }, ()
       intervalMs: INTERVAL_MS,
       polls: Math.round((Date.now() - start) / INTERVAL_MS),
       statePublishes: states,
-      // Not asserted: at 50 ms the watchdog allows 125 ms without a reading, which a loaded
+      // Not asserted: at 50 ms the watchdog allows 100 ms without a reading, which a loaded
       // 2-core machine sometimes exceeds (docs/reliability.md).
       offlineFlaps: rec.messages.filter((m) => m.text === 'offline').length,
       samples: samples.length,
