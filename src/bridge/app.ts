@@ -8,7 +8,11 @@ import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
 import { discoveryFilter, type Topics } from '../mqtt/topics.ts';
+import { PollTicker } from './ticker.ts';
 import { UpsBridge, type UpsBridgeOptions } from './ups-bridge.ts';
+
+/** Default width of a poll slot: the polls due within it share one wake-up of the process. */
+export const POLL_SLOT_MS = 50;
 
 export interface BridgeAppOptions {
   upses: {
@@ -20,6 +24,8 @@ export interface BridgeAppOptions {
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   /** Upper bound of the random wait before re-announcing on HA's birth (HA docs advise one). */
   birthDelayMaxMs?: number;
+  /** Width of a poll slot (default POLL_SLOT_MS); 0: a timer per UPS. */
+  pollSlotMs?: number;
 }
 
 export interface BridgeAppDeps {
@@ -66,6 +72,7 @@ export class BridgeApp {
         shutdownDelay: commands.hasShutdownDelay(unit.source),
       });
     });
+    const ticker = this.pollTicker();
     for (const ups of this.opts.upses) {
       const log = this.deps.logger.child({ source: ups.source.description });
       // Called after a good reading whenever the set of keys grew: the UPS id is known then.
@@ -82,7 +89,8 @@ export class BridgeApp {
         },
       };
       // Spread first polls across one interval: 1,000 UPSes polled in one burst each second
-      // queue their replies and stretch the publish delay (docs/benchmarks.md).
+      // queue their replies and stretch the publish delay (docs/benchmarks.md). The ticker
+      // then runs the polls that fall in the same slot on one wake-up.
       const index = this.units.length;
       const spread = Math.floor((index / this.opts.upses.length) * ups.options.pollIntervalMs);
       const bridge: UpsBridge = new UpsBridge(
@@ -94,6 +102,7 @@ export class BridgeApp {
           clock: this.deps.clock,
           logger: log,
           discovery,
+          ...(ticker ? { ticker } : {}),
           ...(ups.extensions ? { extensions: ups.extensions } : {}),
         },
       );
@@ -105,6 +114,20 @@ export class BridgeApp {
     });
     gateway.start();
     await Promise.all(this.units.map((u) => u.bridge.start()));
+  }
+
+  /**
+   * The fleet's poll ticker, or none for one UPS (nothing to group) or slot 0. A slot may
+   * start twice its share of the fleet's polls, at least 16: enough to catch up after a stall
+   * without polling everyone in one burst.
+   */
+  private pollTicker(): PollTicker | undefined {
+    const slotMs = this.opts.pollSlotMs ?? POLL_SLOT_MS;
+    const { upses } = this.opts;
+    if (slotMs <= 0 || upses.length < 2) return undefined;
+    const perSlot = upses.reduce((sum, u) => sum + slotMs / u.options.pollIntervalMs, 0);
+    const maxPerTick = Math.max(16, Math.ceil(2 * perSlot));
+    return new PollTicker({ slotMs, maxPerTick, clock: this.deps.clock });
   }
 
   /** The per-UPS bridges, in configuration order. */

@@ -19,6 +19,7 @@ import { UpsOutbox } from './outbox.ts';
 import { PollScheduler } from './scheduler.ts';
 import { applySelfTest, canSelfTest, type SelfTestTrack } from './self-test.ts';
 import { buildState, reducedState } from './state.ts';
+import type { PollTicker } from './ticker.ts';
 
 export interface UpsBridgeOptions {
   /** Configured id, or undefined to use the slugified serial number. */
@@ -41,6 +42,8 @@ export interface UpsBridgeDeps {
   discovery?: DiscoveryPublisher;
   /** Bridge-owned keys added to every state before it is published (power policy, energy). */
   extensions?: readonly StateExtension[];
+  /** Shared ticker of the fleet's polls (app.ts); without it the UPS keeps its own timer. */
+  ticker?: PollTicker;
 }
 
 /**
@@ -100,6 +103,7 @@ export class UpsBridge {
         intervalMs: opts.pollIntervalMs,
         maxBackoffMs: opts.maxBackoffMs ?? 30_000,
         clock: deps.clock,
+        ...(deps.ticker ? { ticker: deps.ticker } : {}),
       },
       () => this.poll(),
     );
