@@ -11,8 +11,22 @@ import { discoveryFilter, type Topics } from '../mqtt/topics.ts';
 import { PollTicker } from './ticker.ts';
 import { UpsBridge, type UpsBridgeOptions } from './ups-bridge.ts';
 
-/** Default width of a poll slot: the polls due within it share one wake-up of the process. */
-export const POLL_SLOT_MS = 50;
+/**
+ * Poll slots: the polls due within one slot share one wake-up of the process. A slot is
+ * sized for about POLLS_PER_SLOT polls, between the two bounds: 100 UPSes at 1 s get 200 ms
+ * slots (5 wake-ups a second instead of 100), 1,000 get 50 ms (50 polls per wake-up, not
+ * one burst of 1,000). docs/benchmarks.md has the measurements.
+ */
+export const POLL_SLOT_MIN_MS = 50;
+export const POLL_SLOT_MAX_MS = 200;
+const POLLS_PER_SLOT = 20;
+
+/** The slot width for polls at `rate` polls per ms in all (see POLL_SLOT_MIN_MS). */
+export function pollSlotMs(rate: number): number {
+  const fit = rate > 0 ? POLLS_PER_SLOT / rate : POLL_SLOT_MAX_MS;
+  const rounded = Math.floor(fit / POLL_SLOT_MIN_MS) * POLL_SLOT_MIN_MS;
+  return Math.min(POLL_SLOT_MAX_MS, Math.max(POLL_SLOT_MIN_MS, rounded));
+}
 
 export interface BridgeAppOptions {
   upses: {
@@ -24,7 +38,7 @@ export interface BridgeAppOptions {
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   /** Upper bound of the random wait before re-announcing on HA's birth (HA docs advise one). */
   birthDelayMaxMs?: number;
-  /** Width of a poll slot (default POLL_SLOT_MS); 0: a timer per UPS. */
+  /** Width of a poll slot (default: from the fleet's poll rate, pollSlotMs()); 0: a timer per UPS. */
   pollSlotMs?: number;
 }
 
@@ -122,10 +136,11 @@ export class BridgeApp {
    * without polling everyone in one burst.
    */
   private pollTicker(): PollTicker | undefined {
-    const slotMs = this.opts.pollSlotMs ?? POLL_SLOT_MS;
     const { upses } = this.opts;
+    const rate = upses.reduce((sum, u) => sum + 1 / u.options.pollIntervalMs, 0);
+    const slotMs = this.opts.pollSlotMs ?? pollSlotMs(rate);
     if (slotMs <= 0 || upses.length < 2) return undefined;
-    const perSlot = upses.reduce((sum, u) => sum + slotMs / u.options.pollIntervalMs, 0);
+    const perSlot = rate * slotMs;
     const maxPerTick = Math.max(16, Math.ceil(2 * perSlot));
     return new PollTicker({ slotMs, maxPerTick, clock: this.deps.clock });
   }

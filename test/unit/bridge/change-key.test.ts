@@ -45,7 +45,7 @@ describe('sameChangeKey', () => {
     } as UpsState;
     assert.equal(sameChangeKey(reordered, base), true);
     assert.equal(sameChangeKey({ ...base, input_voltage_v: 230.6 } as UpsState, base), false);
-    assert.equal(sameChangeKey({ ...base, model: undefined } as UpsState, base), false);
+    assert.equal(sameChangeKey({ ...base, model: undefined } as unknown as UpsState, base), false);
   });
 
   it('agrees with comparing changeKey strings', () => {

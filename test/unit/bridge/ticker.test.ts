@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pollSlotMs } from '../../../src/bridge/app.ts';
 import { PollScheduler } from '../../../src/bridge/scheduler.ts';
 import { PollTicker } from '../../../src/bridge/ticker.ts';
 import { type Clock, ManualClock } from '../../../src/core/clock.ts';
@@ -164,5 +165,16 @@ describe('PollScheduler with a ticker', () => {
     assert.equal(slow.runs[0]?.length, 2);
     slow.schedulers[0]?.stop();
     assert.equal(ticker.pending, 0);
+  });
+});
+
+describe('pollSlotMs', () => {
+  it('sizes a slot for about 20 polls, between 50 and 200 ms', () => {
+    assert.equal(pollSlotMs(2 / 1000), 200);
+    assert.equal(pollSlotMs(100 / 1000), 200);
+    assert.equal(pollSlotMs(200 / 1000), 100);
+    assert.equal(pollSlotMs(300 / 1000), 50);
+    assert.equal(pollSlotMs(1000 / 1000), 50);
+    assert.equal(pollSlotMs(0), 200);
   });
 });
