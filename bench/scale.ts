@@ -49,7 +49,7 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   variants: {
     default: 'default',
-    help: 'bridge config variants separated by ";" (alternated within each rep): default, or key=value settings joined by "," e.g. "default;nis.reuse_connection=false"',
+    help: 'bridge config variants separated by ";" (alternated within each rep): default, or key=value settings joined by "," e.g. "default;nis.reuse_connection=false"; a part starting with -- is a Node flag of the bridge (e.g. --max-semi-space-size=1)',
   },
   homeassistant: {
     default: 'on',

@@ -85,12 +85,14 @@ export function bridgeConfig(
 
 /**
  * Parses a variant: `default`, or `key=value` settings joined by `,` (values as JSON when
- * they parse, else strings), e.g. `nis.reuse_connection=false,poll_interval=2`.
+ * they parse, else strings), e.g. `nis.reuse_connection=false,poll_interval=2`. Parts that
+ * start with `--` are Node flags of the bridge process ({@link variantNodeArgs}), not settings.
  */
 export function parseVariant(text: string): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
   if (text.trim() === 'default') return overrides;
   for (const part of text.split(',')) {
+    if (part.trim().startsWith('--')) continue;
     const eq = part.indexOf('=');
     if (eq <= 0) throw new Error(`variant setting "${part}" is not key=value`);
     const raw = part.slice(eq + 1).trim();
@@ -103,6 +105,14 @@ export function parseVariant(text: string): Record<string, unknown> {
     overrides[part.slice(0, eq).trim()] = value;
   }
   return overrides;
+}
+
+/** The Node flags of a variant (its parts starting with `--`), e.g. `--max-semi-space-size=1`. */
+export function variantNodeArgs(text: string): string[] {
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith('--'));
 }
 
 /** The caller's environment minus everything that could configure the bridge or Node. */

@@ -6,7 +6,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMosquitto } from '../../test/helpers/mosquitto.ts';
 import type { ProcessRegistry } from '../../test/helpers/process.ts';
-import { type BridgeLaunchOptions, parseVariant, spawnBridge } from './bridge-process.ts';
+import {
+  type BridgeLaunchOptions,
+  parseVariant,
+  spawnBridge,
+  variantNodeArgs,
+} from './bridge-process.ts';
 import { monoMs, sinceStamp, sleep, withDeadline } from './clock.ts';
 import {
   asCpuProfile,
@@ -180,7 +185,10 @@ export async function scaleRun(
       homeassistant: s.homeassistant,
       overrides: parseVariant(s.variant ?? 'default'),
       ...(s.entry === undefined ? {} : { entry: s.entry }),
-      nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+      nodeArgs: [
+        ...variantNodeArgs(s.variant ?? 'default'),
+        ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ],
     });
     try {
       // A bridge that freezes endpoints (docs/benchmarks.md, "Frozen endpoints") never gets

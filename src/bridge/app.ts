@@ -8,7 +8,25 @@ import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { DiscoveryAnnouncer } from '../ha/announcer.ts';
 import type { MqttGateway } from '../mqtt/gateway.ts';
 import { discoveryFilter, type Topics } from '../mqtt/topics.ts';
+import { PollTicker } from './ticker.ts';
 import { UpsBridge, type UpsBridgeOptions } from './ups-bridge.ts';
+
+/**
+ * Poll slots: the polls due within one slot share one wake-up of the process. A slot is
+ * sized for about POLLS_PER_SLOT polls, between the two bounds: 100 UPSes at 1 s get 200 ms
+ * slots (5 wake-ups a second instead of 100), 1,000 get 50 ms (50 polls per wake-up, not
+ * one burst of 1,000). docs/benchmarks.md has the measurements.
+ */
+export const POLL_SLOT_MIN_MS = 50;
+export const POLL_SLOT_MAX_MS = 200;
+const POLLS_PER_SLOT = 20;
+
+/** The slot width for polls at `rate` polls per ms in all (see POLL_SLOT_MIN_MS). */
+export function pollSlotMs(rate: number): number {
+  const fit = rate > 0 ? POLLS_PER_SLOT / rate : POLL_SLOT_MAX_MS;
+  const rounded = Math.floor(fit / POLL_SLOT_MIN_MS) * POLL_SLOT_MIN_MS;
+  return Math.min(POLL_SLOT_MAX_MS, Math.max(POLL_SLOT_MIN_MS, rounded));
+}
 
 export interface BridgeAppOptions {
   upses: {
@@ -20,6 +38,8 @@ export interface BridgeAppOptions {
   homeassistant: { enabled: boolean; discoveryPrefix: string; statusTopic: string };
   /** Upper bound of the random wait before re-announcing on HA's birth (HA docs advise one). */
   birthDelayMaxMs?: number;
+  /** Width of a poll slot (default: from the fleet's poll rate, pollSlotMs()); 0: a timer per UPS. */
+  pollSlotMs?: number;
 }
 
 export interface BridgeAppDeps {
@@ -66,6 +86,7 @@ export class BridgeApp {
         shutdownDelay: commands.hasShutdownDelay(unit.source),
       });
     });
+    const ticker = this.pollTicker();
     for (const ups of this.opts.upses) {
       const log = this.deps.logger.child({ source: ups.source.description });
       // Called after a good reading whenever the set of keys grew: the UPS id is known then.
@@ -82,7 +103,8 @@ export class BridgeApp {
         },
       };
       // Spread first polls across one interval: 1,000 UPSes polled in one burst each second
-      // queue their replies and stretch the publish delay (docs/benchmarks.md).
+      // queue their replies and stretch the publish delay (docs/benchmarks.md). The ticker
+      // then runs the polls that fall in the same slot on one wake-up.
       const index = this.units.length;
       const spread = Math.floor((index / this.opts.upses.length) * ups.options.pollIntervalMs);
       const bridge: UpsBridge = new UpsBridge(
@@ -94,6 +116,7 @@ export class BridgeApp {
           clock: this.deps.clock,
           logger: log,
           discovery,
+          ...(ticker ? { ticker } : {}),
           ...(ups.extensions ? { extensions: ups.extensions } : {}),
         },
       );
@@ -105,6 +128,21 @@ export class BridgeApp {
     });
     gateway.start();
     await Promise.all(this.units.map((u) => u.bridge.start()));
+  }
+
+  /**
+   * The fleet's poll ticker, or none for one UPS (nothing to group) or slot 0. A slot may
+   * start twice its share of the fleet's polls, at least 16: enough to catch up after a stall
+   * without polling everyone in one burst.
+   */
+  private pollTicker(): PollTicker | undefined {
+    const { upses } = this.opts;
+    const rate = upses.reduce((sum, u) => sum + 1 / u.options.pollIntervalMs, 0);
+    const slotMs = this.opts.pollSlotMs ?? pollSlotMs(rate);
+    if (slotMs <= 0 || upses.length < 2) return undefined;
+    const perSlot = rate * slotMs;
+    const maxPerTick = Math.max(16, Math.ceil(2 * perSlot));
+    return new PollTicker({ slotMs, maxPerTick, clock: this.deps.clock });
   }
 
   /** The per-UPS bridges, in configuration order. */

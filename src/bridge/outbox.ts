@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import type { Availability, Publisher, UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import { changeKey } from './state.ts';
+import { sameChangeKey } from './state.ts';
 
 export interface OutboxDeps {
   publisher: Publisher;
@@ -27,7 +27,8 @@ export interface OutboxDeps {
  */
 export class UpsOutbox {
   upsId: string | undefined;
-  private stateKey: string | undefined;
+  /** A copy of the last published state, for the change test. */
+  private published: UpsState | undefined;
   private statePayload: string | undefined;
   private publishedAt = 0;
   private avail: Availability | undefined;
@@ -51,12 +52,12 @@ export class UpsOutbox {
   async publishState(state: UpsState, heartbeat: boolean): Promise<void> {
     const upsId = this.upsId;
     if (!upsId) return;
-    const key = changeKey(state);
     const now = this.deps.clock.now();
     this.latest = state;
     const due = heartbeat && now - this.publishedAt >= this.deps.heartbeatIntervalMs;
-    if (key === this.stateKey && !due) return;
-    this.stateKey = key;
+    const prev = this.published;
+    if (prev !== undefined && !due && sameChangeKey(state, prev)) return;
+    this.published = { ...state };
     this.statePayload = JSON.stringify(state);
     this.publishedAt = now;
     this.deps.stats.statePublishes++;
@@ -104,7 +105,7 @@ export class UpsOutbox {
     if (this.avail) await this.setAvailability(this.avail, true);
     const state = this.latest;
     if (state === undefined) return;
-    this.stateKey = changeKey(state);
+    this.published = { ...state };
     this.statePayload = JSON.stringify(state);
     this.publishedAt = this.deps.clock.now();
     await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.statePayload, {

@@ -1,8 +1,14 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { PollTicker, TickEntry } from './ticker.ts';
 
 export interface SchedulerOptions {
   intervalMs: number;
   clock: Clock;
+  /**
+   * Shared ticker for the regular polls (one wake-up per slot for the whole fleet). Not used
+   * when the interval is under four slots: those polls keep a timer of their own.
+   */
+  ticker?: PollTicker;
 }
 
 /**
@@ -15,6 +21,10 @@ export interface SchedulerOptions {
  */
 export class PollScheduler {
   private timer: TimerHandle | undefined;
+  private entry: TickEntry | undefined;
+  private readonly ticker: PollTicker | undefined;
+  /** Ticker time the current or next run was due at (before rounding to a slot). */
+  private dueAt = 0;
   private running = false;
   private inFlight = false;
   private wakeRequested = false;
@@ -23,7 +33,10 @@ export class PollScheduler {
   constructor(
     private readonly opts: SchedulerOptions,
     private readonly task: () => Promise<boolean>,
-  ) {}
+  ) {
+    const t = opts.ticker;
+    this.ticker = t && opts.intervalMs >= 4 * t.slotMs ? t : undefined;
+  }
 
   /** Consecutive failed runs. */
   get consecutiveFailures(): number {
@@ -39,8 +52,7 @@ export class PollScheduler {
 
   stop(): void {
     this.running = false;
-    if (this.timer) this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
   }
 
   wake(): void {
@@ -52,18 +64,47 @@ export class PollScheduler {
     this.schedule(0);
   }
 
-  private schedule(delayMs: number): void {
+  private cancel(): void {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
-    this.timer = this.opts.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, delayMs);
+    this.timer = undefined;
+    if (this.entry) this.ticker?.cancel(this.entry);
+    this.entry = undefined;
+  }
+
+  /** Time base of `dueAt`: the ticker's, else the clock's. */
+  private now(): number {
+    return this.ticker ? this.ticker.now() : this.opts.clock.now();
+  }
+
+  /** Runs after `delayMs`: at once for 0, else through the ticker when there is one. */
+  private schedule(delayMs: number): void {
+    this.scheduleAt(this.now() + delayMs);
+  }
+
+  private scheduleAt(at: number): void {
+    this.cancel();
+    const now = this.now();
+    this.dueAt = Math.max(at, now);
+    if (this.ticker && at > now) {
+      this.entry = this.ticker.add(at, () => {
+        this.entry = undefined;
+        void this.run();
+      });
+      return;
+    }
+    this.timer = this.opts.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.run();
+      },
+      Math.max(0, at - now),
+    );
   }
 
   private async run(): Promise<void> {
     if (!this.running || this.inFlight) return;
     this.inFlight = true;
-    const started = this.opts.clock.now();
+    const dueAt = this.dueAt;
     let ok = false;
     try {
       ok = await this.task();
@@ -78,8 +119,9 @@ export class PollScheduler {
       this.schedule(0);
       return;
     }
-    // Keep a steady cadence: the time the task took counts against the interval.
-    const elapsed = this.opts.clock.now() - started;
-    this.schedule(Math.max(0, this.opts.intervalMs - elapsed));
+    // Keep a steady cadence, failed or not: one interval after the time this run was due (a
+    // ticker slot rounds each run, not the cadence); a run that overran its interval (a
+    // timeout longer than the interval) is followed at once.
+    this.scheduleAt(dueAt + this.opts.intervalMs);
   }
 }

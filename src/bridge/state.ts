@@ -44,3 +44,24 @@ export function changeKey(state: UpsState): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(entries);
 }
+
+/**
+ * Whether two states have the same publish-worthy part: `changeKey(a) === changeKey(b)`,
+ * without building either key (it runs on every poll). Same keys (order aside), each value
+ * the same as JSON.
+ */
+export function sameChangeKey(a: UpsState, b: UpsState): boolean {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  let count = 0;
+  for (const key of Object.keys(ra)) {
+    if (VOLATILE_KEYS.has(key as UpsStateKey)) continue;
+    if (!Object.hasOwn(rb, key)) return false;
+    const x = ra[key];
+    const y = rb[key];
+    if (x !== y && JSON.stringify([x]) !== JSON.stringify([y])) return false;
+    count++;
+  }
+  for (const key of Object.keys(rb)) if (!VOLATILE_KEYS.has(key as UpsStateKey)) count--;
+  return count === 0;
+}

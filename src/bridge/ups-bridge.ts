@@ -19,6 +19,7 @@ import { UpsOutbox } from './outbox.ts';
 import { PollScheduler } from './scheduler.ts';
 import { applySelfTest, canSelfTest, type SelfTestTrack } from './self-test.ts';
 import { buildState, reducedState } from './state.ts';
+import type { PollTicker } from './ticker.ts';
 
 export interface UpsBridgeOptions {
   /** Configured id, or undefined to use the slugified serial number. */
@@ -40,6 +41,8 @@ export interface UpsBridgeDeps {
   discovery?: DiscoveryPublisher;
   /** Bridge-owned keys added to every state before it is published (power policy, energy). */
   extensions?: readonly StateExtension[];
+  /** Shared ticker of the fleet's polls (app.ts); without it the UPS keeps its own timer. */
+  ticker?: PollTicker;
 }
 
 /**
@@ -94,8 +97,13 @@ export class UpsBridge {
     for (const key of deps.source.capabilities().stickyFields) this.seenKeys.add(key);
     for (const ext of deps.extensions ?? [])
       for (const key of ext.stickyKeys ?? []) this.seenKeys.add(key);
-    this.scheduler = new PollScheduler({ intervalMs: opts.pollIntervalMs, clock: deps.clock }, () =>
-      this.poll(),
+    this.scheduler = new PollScheduler(
+      {
+        intervalMs: opts.pollIntervalMs,
+        clock: deps.clock,
+        ...(deps.ticker ? { ticker: deps.ticker } : {}),
+      },
+      () => this.poll(),
     );
   }
 

@@ -1,6 +1,8 @@
 /** Time source and timers, injected so that schedulers can be tested without real waits. */
 export interface Clock {
   now(): number;
+  /** A clock that never jumps (ms from an arbitrary origin), when there is one; else now(). */
+  monotonicNow?(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -12,6 +14,7 @@ export interface TimerHandle {
 /** The real clock. Timers are unref'd: only sockets keep the process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonicNow: () => performance.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     t.unref();
