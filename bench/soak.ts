@@ -16,7 +16,7 @@
  *
  *   npm run build && node --import tsx bench/soak.ts [--polls 1000000] [--endpoints 100] [--interval 0.1]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import type { ProcessRegistry } from '../test/helpers/process.ts';
@@ -34,7 +34,13 @@ import {
 } from './lib/procfs.ts';
 import { machineFacts, REPO_ROOT, writeResults } from './lib/results.ts';
 import { runBench, say } from './lib/run.ts';
-import { latencyByQuarter, latencyStretch, range, trend } from './lib/soak-report.ts';
+import {
+  latencyByQuarter,
+  latencyStretch,
+  medianByQuarter,
+  range,
+  trend,
+} from './lib/soak-report.ts';
 import { round } from './lib/stats.ts';
 import { TimedSubscriber } from './lib/subscriber.ts';
 import { busiestIsolate, parseTraceGc } from './lib/trace-gc.ts';
@@ -48,6 +54,10 @@ const FLAGS: Record<string, FlagSpec> = {
   entry: { default: 'dist', help: 'dist (node dist/cli/main.js; npm run build first) or tsx' },
   'max-minutes': { default: '45', help: 'stop and report what was reached after this long' },
   out: { default: 'soak', help: 'results file name under bench/results/' },
+  resummarize: {
+    default: 'no',
+    help: 'yes: recompute the sample-based summary of bench/results/<out>.json (no run)',
+  },
 };
 
 const VOLTAGE = /"input_voltage_v":(-?\d+(?:\.\d+)?)/;
@@ -76,6 +86,10 @@ async function main(registry: ProcessRegistry): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), FLAGS);
   if (flags.help) {
     say(flagHelp('soak', 'Memory, latency and descriptors over 1,000,000 polls.', FLAGS));
+    return;
+  }
+  if (flags.text('resummarize') === 'yes') {
+    resummarize(flags.text('out'));
     return;
   }
   const endpoints = Math.round(flags.number('endpoints'));
@@ -232,7 +246,7 @@ async function main(registry: ProcessRegistry): Promise<void> {
   say(`results: ${file}`);
 }
 
-/** Everything the soak reports, from the samples so far. */
+/** Everything the soak reports, from the samples and latencies so far. */
 function summarize(
   samples: readonly Sample[],
   windows: readonly { polls: number; latenciesMs: number[] }[],
@@ -240,6 +254,19 @@ function summarize(
   reached: boolean,
   frozen: number,
 ) {
+  const totalPolls = samples.at(-1)?.polls ?? 0;
+  return {
+    reachedTarget: reached,
+    targetPolls,
+    frozenUpses: frozen,
+    ...fromSamples(samples),
+    latencyByQuarter: latencyByQuarter(windows, Math.max(1, totalPolls)),
+    latencyAll: latencyStretch(windows.flatMap((w) => w.latenciesMs)),
+  };
+}
+
+/** The part of the summary that the stored samples alone give. */
+function fromSamples(samples: readonly Sample[]) {
   const last = samples.at(-1);
   const totalPolls = last?.polls ?? 0;
   const durationS = last?.t ?? 0;
@@ -251,13 +278,12 @@ function summarize(
   const heapAll = samples.flatMap((x) =>
     x.heapAfterFullGcMb === null ? [] : [x.heapAfterFullGcMb],
   );
+  const byQuarter = (pick: (x: Sample) => number | null) =>
+    medianByQuarter(samples, Math.max(1, totalPolls), pick);
   return {
-    reachedTarget: reached,
     totalPolls,
-    targetPolls,
     durationS,
     pollsPerS: durationS > 0 ? round(totalPolls / durationS, 1) : 0,
-    frozenUpses: frozen,
     heapTrend: trend(heapPoints),
     rssTrend: trend(secondHalf.map((x) => [x.polls, x.rssMb] as const)),
     heapAfterFullGcMb: range(heapAll),
@@ -265,9 +291,26 @@ function summarize(
     fds: range(samples.map((x) => x.fds)),
     sockets: range(samples.map((x) => x.sockets)),
     cpuCores: range(samples.map((x) => x.cpuCores)),
-    latencyByQuarter: latencyByQuarter(windows, Math.max(1, totalPolls)),
-    latencyAll: latencyStretch(windows.flatMap((w) => w.latenciesMs)),
+    // Medians of the per-window figures by quarter of the run: the bridge's own cost per
+    // poll (a slowdown inside the bridge raises it), the rate reached and how busy the
+    // shared machine was (which moves latency without any change in the bridge).
+    byQuarter: {
+      pollsPerS: byQuarter((x) => x.pollsPerS),
+      cpuMsPerPoll: byQuarter((x) => (x.pollsPerS > 0 ? (x.cpuCores * 1000) / x.pollsPerS : null)),
+      machineBusyCores: byQuarter((x) => x.machineBusyCores),
+      windowLatencyMedianMs: byQuarter((x) => x.latency.median),
+    },
   };
+}
+
+/** Rewrites the sample-based summary of a stored run (the raw latencies are not stored). */
+function resummarize(name: string): void {
+  const file = join(REPO_ROOT, 'bench', 'results', `${name}.json`);
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { samples: Sample[] };
+  const { samples, ...rest } = stored;
+  writeResults(name, { ...rest, ...fromSamples(samples), samples });
+  say(`${file}: summary recomputed from ${samples.length} samples`);
+  say(JSON.stringify(fromSamples(samples).byQuarter));
 }
 
 runBench(main);

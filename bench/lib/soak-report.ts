@@ -104,3 +104,23 @@ export function range(values: readonly number[]): {
   }
   return { first, last, min, max };
 }
+
+/**
+ * The median of `pick` over the windows of each quarter of the run (split by polls as in
+ * {@link latencyByQuarter}); windows where `pick` gives null are skipped.
+ */
+export function medianByQuarter<T extends { readonly polls: number }>(
+  windows: readonly T[],
+  totalPolls: number,
+  pick: (w: T) => number | null,
+  digits = 3,
+): (number | null)[] {
+  const pools: number[][] = [[], [], [], []];
+  for (const w of windows) {
+    const v = pick(w);
+    if (v === null || !Number.isFinite(v)) continue;
+    const q = Math.min(3, Math.max(0, Math.ceil((w.polls / totalPolls) * 4) - 1));
+    pools[q]?.push(v);
+  }
+  return pools.map((p) => (p.length === 0 ? null : round(medianOf(p), digits)));
+}

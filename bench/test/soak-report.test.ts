@@ -1,6 +1,13 @@
 import { deepEqual, equal } from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latencyByQuarter, latencyStretch, range, t95, trend } from '../lib/soak-report.ts';
+import {
+  latencyByQuarter,
+  latencyStretch,
+  medianByQuarter,
+  range,
+  t95,
+  trend,
+} from '../lib/soak-report.ts';
 
 describe('t95', () => {
   it('is Student t for small samples and tends to 1.98 for large ones', () => {
@@ -73,5 +80,21 @@ describe('latencyStretch and range', () => {
   it('range keeps first, last, min and max', () => {
     deepEqual(range([121, 119, 125, 121]), { first: 121, last: 121, min: 119, max: 125 });
     equal(range([]), null);
+  });
+});
+
+describe('medianByQuarter', () => {
+  it('takes the median of a per-window figure in each quarter, skipping nulls', () => {
+    const windows = [
+      { polls: 100, v: 1 },
+      { polls: 200, v: 3 },
+      { polls: 400, v: null },
+      { polls: 700, v: 5 },
+      { polls: 1000, v: 8 },
+    ];
+    deepEqual(
+      medianByQuarter(windows, 1000, (w) => w.v),
+      [2, null, 5, 8],
+    );
   });
 });
