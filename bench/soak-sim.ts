@@ -35,6 +35,17 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { default: 'soak-sim', help: 'results file name under bench/results/' },
 };
 
+/** The columns of the sample table, in order (see {@link Sample}). */
+const COLUMNS = [
+  'polls',
+  'simulatedHours',
+  'heapMb',
+  'rssMb',
+  'pendingTimers',
+  'publishes',
+  'usPerPoll',
+] as const;
+
 interface Sample {
   polls: number;
   simulatedHours: number;
@@ -97,8 +108,12 @@ async function main(): Promise<void> {
   say(`soak-sim: ${upses} sim:// UPSes at 1 s (simulated) until ${targetPolls} polls`);
 
   const polls = (): number => bridges.reduce((n, b) => n + b.stats.polls, 0);
-  const samples: Sample[] = [];
+  // Samples go into a table allocated up front (off the V8 heap): a growing array of sample
+  // objects would itself show as heap growth of ~140 bytes per sample.
   const every = Math.max(1, Math.round(targetPolls / 100));
+  const maxRows = Math.ceil(targetPolls / every) + 10;
+  const table = new Float64Array(maxRows * COLUMNS.length);
+  let rows = 0;
   let nextSample = every;
   let lastWall = monoMs();
   let lastPolls = 0;
@@ -108,27 +123,38 @@ async function main(): Promise<void> {
     // Let each read, publish and re-arm finish before the clock moves again.
     for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     const n = polls();
-    if (n < nextSample) continue;
+    if (n < nextSample || rows >= maxRows) continue;
     nextSample += every;
     const now = monoMs();
     gc();
-    const sample: Sample = {
-      polls: n,
-      simulatedHours: round((clock.now() - start) / 3_600_000, 2),
-      heapMb: round(process.memoryUsage().heapUsed / 2 ** 20, 3),
-      rssMb: round(process.memoryUsage().rss / 2 ** 20, 1),
-      pendingTimers: clock.pending(),
-      publishes,
-      usPerPoll: round(((now - lastWall) * 1000) / (n - lastPolls), 2),
-    };
-    samples.push(sample);
+    const at = rows * COLUMNS.length;
+    table[at] = n;
+    table[at + 1] = (clock.now() - start) / 3_600_000;
+    table[at + 2] = process.memoryUsage().heapUsed / 2 ** 20;
+    table[at + 3] = process.memoryUsage().rss / 2 ** 20;
+    table[at + 4] = clock.pending();
+    table[at + 5] = publishes;
+    table[at + 6] = ((now - lastWall) * 1000) / (n - lastPolls);
+    rows += 1;
     lastWall = monoMs();
     lastPolls = n;
-    if (samples.length % 10 === 0)
+    if (rows % 10 === 0)
       say(
-        `  polls ${String(n).padStart(8)}  simulated ${sample.simulatedHours} h  heap ${sample.heapMb} MB  RSS ${sample.rssMb} MB  timers ${sample.pendingTimers}  ${sample.usPerPoll} µs/poll`,
+        `  polls ${String(n).padStart(8)}  simulated ${round(table[at + 1] ?? 0)} h  heap ${round(table[at + 2] ?? 0, 3)} MB  RSS ${round(table[at + 3] ?? 0, 1)} MB  timers ${table[at + 4]}  ${round(table[at + 6] ?? 0)} µs/poll`,
       );
   }
+  const samples = Array.from({ length: rows }, (_, r): Sample => {
+    const col = (c: number): number => table[r * COLUMNS.length + c] ?? Number.NaN;
+    return {
+      polls: col(0),
+      simulatedHours: round(col(1), 2),
+      heapMb: round(col(2), 4),
+      rssMb: round(col(3), 1),
+      pendingTimers: col(4),
+      publishes: col(5),
+      usPerPoll: round(col(6), 2),
+    };
+  });
   const wallS = round((monoMs() - wallStart) / 1000, 1);
   recorder.stop();
   for (const b of bridges) await b.stop();
