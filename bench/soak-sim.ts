@@ -21,7 +21,9 @@ import { UpsBridge } from '../src/bridge/ups-bridge.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import { HistoryRecorder } from '../src/http/recorder.ts';
 import { Topics } from '../src/mqtt/topics.ts';
+import { createSource } from '../src/sources/index.ts';
 import { createSimSource } from '../src/sources/sim/source.ts';
+import { parseSourceUri } from '../src/sources/uri.ts';
 import { monoMs } from './lib/clock.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
 import { machineFacts, writeResults } from './lib/results.ts';
@@ -31,6 +33,10 @@ import { round } from './lib/stats.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   upses: { default: '10', help: 'number of simulated UPSes' },
+  source: {
+    default: 'sim',
+    help: 'sim (each UPS with one scripted outage) or a source URI that needs no I/O, e.g. hid-replay://FILE',
+  },
   polls: { default: '1000000', help: 'polls in total (all UPSes together)' },
   out: { default: 'soak-sim', help: 'results file name under bench/results/' },
 };
@@ -79,16 +85,33 @@ async function main(): Promise<void> {
       return true;
     },
   };
-  const bridges = Array.from({ length: upses }, (_, i) => {
+  const uri = flags.text('source');
+  const sourceDeps = {
+    logger,
+    clock,
+    nis: { timeoutMs: 5000, eventsIntervalMs: 60_000 },
+  };
+  const sources = [];
+  for (let i = 0; i < upses; i++) {
     // Each UPS loses mains for 10 minutes once, at its own time within the first ~14 h.
     const failAt = 1800 + i * 5000;
-    const source = createSimSource(
-      {
-        model: 'smart-ups-1500',
-        params: { serial: `SOAK${i}`, fail_at: String(failAt), restore_at: String(failAt + 600) },
-      },
-      { clock, logger },
+    sources.push(
+      uri === 'sim'
+        ? createSimSource(
+            {
+              model: 'smart-ups-1500',
+              params: {
+                serial: `SOAK${i}`,
+                fail_at: String(failAt),
+                restore_at: String(failAt + 600),
+              },
+            },
+            { clock, logger },
+          )
+        : await createSource(parseSourceUri(uri), sourceDeps),
     );
+  }
+  const bridges = sources.map((source, i) => {
     return new UpsBridge(
       { id: `sim${i}`, pollIntervalMs: 1000, heartbeatIntervalMs: 60_000, maxDataAgeS: 180 },
       { source, publisher, topics, clock, logger },
@@ -105,7 +128,7 @@ async function main(): Promise<void> {
   );
   for (const b of bridges) await b.start();
   recorder.start();
-  say(`soak-sim: ${upses} sim:// UPSes at 1 s (simulated) until ${targetPolls} polls`);
+  say(`soak-sim: ${upses} × ${uri} at 1 s (simulated) until ${targetPolls} polls`);
 
   const polls = (): number => bridges.reduce((n, b) => n + b.stats.polls, 0);
   // Samples go into a table allocated up front (off the V8 heap): a growing array of sample
@@ -188,7 +211,7 @@ async function main(): Promise<void> {
     command:
       `node --expose-gc --import tsx bench/soak-sim.ts ${process.argv.slice(2).join(' ')}`.trim(),
     machine,
-    settings: { upses, targetPolls, pollIntervalS: 1, historyWindowS: 3600 },
+    settings: { upses, source: uri, targetPolls, pollIntervalS: 1, historyWindowS: 3600 },
     ...result,
     samples,
   });
