@@ -38,6 +38,7 @@ async function handle(request: FleetRequest): Promise<FleetReply> {
         // apcupsd's 15 s idle close (docs/protocols/nis.md#connections-and-timeouts), as the bridge may keep connections open.
         const master = new TimedNisMaster({
           stampLineV: request.stampLineV,
+          stampEvery: request.stampEvery ?? 1,
           idleTimeoutMs: 15_000,
         });
         const records = master.records();

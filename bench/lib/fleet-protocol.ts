@@ -11,6 +11,8 @@ export type FleetRequest =
       readonly count: number;
       readonly stampLineV: boolean;
       readonly liveTimestamps: boolean;
+      /** Stamp LINEV on every Nth status reply only (default 1). */
+      readonly stampEvery?: number;
     }
   | { readonly id: number; readonly type: 'counts' }
   | { readonly id: number; readonly type: 'stop' };

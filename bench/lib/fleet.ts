@@ -24,6 +24,8 @@ export interface FakeFleetOptions {
   count: number;
   /** Stamp LINEV with the reply time (values then change every poll). */
   stampLineV: boolean;
+  /** With `stampLineV`: stamp every Nth status reply only (default 1). */
+  stampEvery?: number;
   /**
    * Re-stamp DATE and END APC on every reply (default true, like a busy apcupsd). DATE maps to
    * `sampled_at`, which the bridge publishes, so with it every poll publishes.
@@ -84,6 +86,7 @@ export class FakeFleet implements Stoppable {
       count: this.options.count,
       stampLineV: this.options.stampLineV,
       liveTimestamps: this.options.liveTimestamps ?? true,
+      stampEvery: this.options.stampEvery ?? 1,
     });
     if (reply.type !== 'started') throw this.unexpected(reply);
     this.serverPorts = reply.ports;

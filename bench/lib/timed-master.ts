@@ -13,6 +13,11 @@ export interface TimedNisMasterOptions extends FakeNisMasterOptions {
    * poll, so every poll also exercises the bridge's publish path.
    */
   stampLineV?: boolean;
+  /**
+   * With `stampLineV`, stamp only every Nth `status` reply (default 1: every reply); the
+   * others repeat the previous LINEV, so only DATE changes on them.
+   */
+  stampEvery?: number;
 }
 
 /** A {@link FakeNisMaster} that timestamps its `status` replies. */
@@ -22,16 +27,20 @@ export class TimedNisMaster extends FakeNisMaster {
   /** Called with the monotonic ms of every `status` reply, just before it is written. */
   onStatusReply: ((atMs: number) => void) | undefined;
   private readonly stampLineV: boolean;
+  private readonly stampEvery: number;
+  private replies = 0;
 
   constructor(options: TimedNisMasterOptions = {}) {
-    const { stampLineV, ...rest } = options;
+    const { stampLineV, stampEvery, ...rest } = options;
     super(rest);
     this.stampLineV = stampLineV ?? false;
+    this.stampEvery = Math.max(1, Math.round(stampEvery ?? 1));
   }
 
   override statusReply(): Buffer {
     const at = monoMs();
-    if (this.stampLineV) this.setRecord('LINEV', stampValue(at));
+    if (this.stampLineV && this.replies++ % this.stampEvery === 0)
+      this.setRecord('LINEV', stampValue(at));
     this.lastStatusAt = at;
     this.onStatusReply?.(at);
     return super.statusReply();

@@ -1,6 +1,8 @@
 import { deepEqual, equal, throws } from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import {
+  countDescriptors,
   cpuSecondsBetween,
   parseMachineStat,
   parseProcStat,
@@ -60,5 +62,17 @@ describe('parseMachineStat', () => {
   });
   it('rejects a file without the aggregate line', () => {
     throws(() => parseMachineStat('cpu0 1 2 3\n'), { code: 'PROTOCOL_ERROR' });
+  });
+});
+
+describe('countDescriptors', () => {
+  it('counts this process: a socket it opens shows up as one more socket', async () => {
+    const before = countDescriptors(process.pid);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const during = countDescriptors(process.pid);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    equal(during.sockets, before.sockets + 1);
+    equal(during.fds, before.fds + 1);
   });
 });

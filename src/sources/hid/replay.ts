@@ -16,22 +16,34 @@ import {
   HidTransportError,
 } from './transport.ts';
 
+/** Options of {@link ReplayDevice}. */
+export interface ReplayDeviceOptions {
+  /**
+   * Keep `writes`, `reads` and `readLengths` (for tests). Off by default: the record grows
+   * by every report of every poll (~15 per poll, ~170 bytes of heap), which a long
+   * `hid-replay://` run would keep forever.
+   */
+  readonly record?: boolean;
+}
+
 /** The replayed hardware: its reports, whether it is plugged in, and what was written to it. */
 export class ReplayDevice {
   readonly info: HidDeviceInfo;
-  /** Every SET_REPORT(Feature) in order, as sent. */
+  /** With `record`: every SET_REPORT(Feature) in order, as sent. */
   readonly writes: Uint8Array[] = [];
-  /** Report IDs of every GET_REPORT(Feature) asked for, in order. */
+  /** With `record`: report IDs of every GET_REPORT(Feature) asked for, in order. */
   readonly reads: number[] = [];
-  /** Buffer lengths of those GETs (ID byte included), for tests of the quirks. */
+  /** With `record`: buffer lengths of those GETs (ID byte included), for tests of the quirks. */
   readonly readLengths: number[] = [];
+  readonly recording: boolean;
   private readonly features: Map<number, Uint8Array>;
   private readonly open = new Set<ReplayTransport>();
   private plugged = true;
 
-  constructor(capture: HidCapture, path: string) {
+  constructor(capture: HidCapture, path: string, options: ReplayDeviceOptions = {}) {
     this.info = captureDevice(capture, path);
     this.features = captureFeatureReports(capture);
+    this.recording = options.record ?? false;
   }
 
   get isPlugged(): boolean {
@@ -95,8 +107,10 @@ export class ReplayTransport implements HidTransport {
 
   async getFeatureReport(reportId: number, length: number): Promise<Uint8Array> {
     this.check();
-    this.device.reads.push(reportId);
-    this.device.readLengths.push(length);
+    if (this.device.recording) {
+      this.device.reads.push(reportId);
+      this.device.readLengths.push(length);
+    }
     const bytes = this.device.getFeature(reportId);
     if (!bytes) {
       const why = this.device.hasFeatures
@@ -110,7 +124,7 @@ export class ReplayTransport implements HidTransport {
   async sendFeatureReport(bytes: Uint8Array): Promise<number> {
     this.check();
     const copy = new Uint8Array(bytes);
-    this.device.writes.push(copy);
+    if (this.device.recording) this.device.writes.push(copy);
     this.device.setFeature(copy);
     return copy.length;
   }

@@ -178,7 +178,7 @@ describe('command bytes', () => {
 describe('read-modify-write', () => {
   it('patches one field of a multi-field report and keeps the others (CyberPower 0x10)', async () => {
     const capture = loadCapture(CP1500);
-    const device = new ReplayDevice(capture, 'replay:cps');
+    const device = new ReplayDevice(capture, 'replay:cps', { record: true });
     const map = new ReportMap(parseReportDescriptor(hexToBytes(capture.descriptorHex)));
     const session = new HidSession(new ReplayTransport(device), map, {
       clock: new ManualClock(),

@@ -229,7 +229,7 @@ describe('apcupsd report dumps through the built-in maps', () => {
 
   it('a UPS without a readable descriptor is served through its built-in map', async () => {
     const capture = loadCapture(ES850G2);
-    const device = new ReplayDevice(capture, 'replay:no-descriptor');
+    const device = new ReplayDevice(capture, 'replay:no-descriptor', { record: true });
     const { descriptor: _d, ...info } = device.info;
     const inner = new ReplayEnumerator(device);
     const { logger, lines } = captureLogger();

@@ -37,7 +37,7 @@ export { captureLogger };
 
 /** A source over a replayed fixture, on a manual clock, without pacing. */
 export function replaySource(name: string, extra: Partial<HidSourceOptions> = {}) {
-  const device = new ReplayDevice(loadCapture(name), `replay:${name}`);
+  const device = new ReplayDevice(loadCapture(name), `replay:${name}`, { record: true });
   const enumerator = new ReplayEnumerator(device);
   const clock = new ManualClock(1_000_000);
   const { logger, lines } = captureLogger();

@@ -84,7 +84,7 @@ describe('quirk table', () => {
 
 function sourceWithProduct(fixture: string, usbProduct: string) {
   const capture = { ...loadCapture(fixture), usbProduct };
-  const device = new ReplayDevice(capture, 'replay:quirk');
+  const device = new ReplayDevice(capture, 'replay:quirk', { record: true });
   const source = new HidSource({
     description: 'hid://auto',
     selector: {},
