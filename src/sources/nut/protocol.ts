@@ -92,9 +92,20 @@ export function requestForLog(request: string): string {
 
 /**
  * One request line. Words made only of characters that need no quoting go as they are;
- * anything else is quoted with `"` and `\` escaped, as upsc and upscmd do.
+ * anything else is quoted with `"` and `\` escaped, as upsc and upscmd do. A word with a
+ * line end or a NUL throws PROTOCOL_ERROR: quoting cannot carry those (upsd reads up to
+ * the newline, and its C strings end at NUL), so a password holding `\nINSTCMD …` would
+ * otherwise send a second request.
  */
 export function nutRequestLine(words: readonly string[]): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (words.some((w) => /[\r\n\u0000]/.test(w))) {
+    throw new Ups2MqttError(
+      'PROTOCOL_ERROR',
+      'a NUT request word cannot hold a line break or NUL',
+      { context: { request: requestForLog(words[0] ?? '') } },
+    );
+  }
   return `${words.map((w) => (/^[A-Za-z0-9._:@*+-]+$/.test(w) ? w : quoteNutWord(w))).join(' ')}\n`;
 }
 

@@ -54,6 +54,15 @@ describe('NUT lines', () => {
     assert.equal(nutRequestLine(['LIST', 'VAR', 'ups1']), 'LIST VAR ups1\n');
     assert.equal(nutRequestLine(['PASSWORD', 'a b"c\\']), 'PASSWORD "a b\\"c\\\\"\n');
   });
+  it('refuses a word with a line break or NUL (fuzz: nut-source/request-line)', () => {
+    for (const word of ['pw\nINSTCMD ups load.off', 'pw\r', 'a\u0000b', '\n']) {
+      assert.throws(
+        () => nutRequestLine(['PASSWORD', word]),
+        (e) => isUps2MqttError(e, 'PROTOCOL_ERROR') && !String(e.message).includes('pw'),
+      );
+    }
+    assert.equal(nutRequestLine(['PASSWORD', 'tab\there']), 'PASSWORD "tab\there"\n');
+  });
 });
 
 describe('NUT lists', () => {
