@@ -83,6 +83,14 @@ export type NutError =
   | 'UNKNOWN-COMMAND';
 
 const err = (code: NutError): NutReply => ({ text: `ERR ${code}\n` });
+
+/**
+ * A value, quoted. Control characters become spaces: a line end inside a value (a model
+ * name as a USB descriptor or a NIS peer gave it) would otherwise end the reply line and
+ * start one the client takes for a reply of its own (the NIS server does the same).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: blanking them is the point
+const value = (v: string): string => quoteNutWord(v.replace(/[\u0000-\u001f\u007f]/g, ' '));
 const line = (text: string): NutReply => ({ text: `${text}\n` });
 
 /** Commands that need USERNAME and PASSWORD first (upsd's FLAG_USER). */
@@ -201,16 +209,16 @@ export class NutSession {
     if (kind === 'UPSDESC') {
       const ups = this.backend.findUps(upsName);
       if (!ups) return err('UNKNOWN-UPS');
-      return line(`UPSDESC ${upsName} ${quoteNutWord(ups.description ?? 'Unavailable')}`);
+      return line(`UPSDESC ${upsName} ${value(ups.description ?? 'Unavailable')}`);
     }
     if (name === undefined) return err('INVALID-ARGUMENT');
     if (kind === 'VAR' && name.toLowerCase().startsWith('server.')) {
       // upsd answers these for any ups name, known or not.
       const lower = name.toLowerCase();
       if (lower === 'server.info')
-        return line(`VAR ${upsName} server.info ${quoteNutWord(this.backend.serverInfo)}`);
+        return line(`VAR ${upsName} server.info ${value(this.backend.serverInfo)}`);
       if (lower === 'server.version')
-        return line(`VAR ${upsName} server.version ${quoteNutWord(this.backend.serverVersion)}`);
+        return line(`VAR ${upsName} server.version ${value(this.backend.serverVersion)}`);
       return err('VAR-NOT-SUPPORTED');
     }
     if (!['VAR', 'TYPE', 'DESC', 'CMDDESC'].includes(kind)) return err('INVALID-ARGUMENT');
@@ -219,14 +227,13 @@ export class NutSession {
     const vars = ups.variables();
     if (!vars) return err('DATA-STALE');
     if (kind === 'CMDDESC')
-      return line(`CMDDESC ${upsName} ${name} ${quoteNutWord('Description unavailable')}`);
-    if (kind === 'DESC')
-      return line(`DESC ${upsName} ${name} ${quoteNutWord('Description unavailable')}`);
+      return line(`CMDDESC ${upsName} ${name} ${value('Description unavailable')}`);
+    if (kind === 'DESC') return line(`DESC ${upsName} ${name} ${value('Description unavailable')}`);
     const found = vars.find(([n]) => ieq(n, name));
     if (!found) return err('VAR-NOT-SUPPORTED');
     // upsd types read-only variables as NUMBER whatever they hold (server/netget.c).
     if (kind === 'TYPE') return line(`TYPE ${upsName} ${name} NUMBER`);
-    return line(`VAR ${upsName} ${name} ${quoteNutWord(found[1])}`);
+    return line(`VAR ${upsName} ${name} ${value(found[1])}`);
   }
 
   private list(args: string[]): NutReply {
@@ -236,7 +243,7 @@ export class NutSession {
     if (kind === 'UPS') {
       const rows = this.backend
         .listUps()
-        .map((u) => `UPS ${u.name} ${quoteNutWord(u.description ?? 'Description unavailable')}\n`);
+        .map((u) => `UPS ${u.name} ${value(u.description ?? 'Description unavailable')}\n`);
       return { text: `BEGIN LIST UPS\n${rows.join('')}END LIST UPS\n` };
     }
     if (upsName === undefined) return err('INVALID-ARGUMENT');
@@ -262,7 +269,7 @@ export class NutSession {
         );
       return wrap(
         `VAR ${upsName}`,
-        vars.map(([n, v]) => `VAR ${upsName} ${n} ${quoteNutWord(v)}\n`),
+        vars.map(([n, v]) => `VAR ${upsName} ${n} ${value(v)}\n`),
       );
     }
     if (name === undefined) return err('INVALID-ARGUMENT');

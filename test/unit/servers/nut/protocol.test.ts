@@ -365,4 +365,31 @@ describe('NUT session: each command and error (exact bytes)', () => {
       assert.deepEqual(b.instcmds, ['admin:rack:beeper.enable']);
     }
   });
+
+  it('a value with a line end or other control character stays one line (fuzz: nut-server/session)', async () => {
+    const b = makeBackend(
+      [
+        {
+          name: 'rack',
+          description: 'Rack\nUPS',
+          vars: [
+            ['device.model', 'Back-UPS\nLIST UPS'],
+            ['ups.id', 'a\u0000b\r\tc'],
+          ],
+          commands: [],
+        },
+      ],
+      users,
+    );
+    const s = new NutSession(b.backend, '192.0.2.7');
+    assert.equal(
+      (await s.handle('LIST VAR rack')).text,
+      'BEGIN LIST VAR rack\nVAR rack device.model "Back-UPS LIST UPS"\nVAR rack ups.id "a b  c"\nEND LIST VAR rack\n',
+    );
+    assert.equal((await s.handle('GET UPSDESC rack')).text, 'UPSDESC rack "Rack UPS"\n');
+    assert.equal(
+      (await s.handle('LIST UPS')).text,
+      'BEGIN LIST UPS\nUPS rack "Rack UPS"\nEND LIST UPS\n',
+    );
+  });
 });
