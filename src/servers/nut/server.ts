@@ -31,7 +31,7 @@ export interface NutServerOptions {
   maxClients?: number;
   /** upsd sheds a client silent for 60 s; so does this server (default 60 000). */
   idleTimeoutMs?: number;
-  /** A request line longer than this closes the connection (default 512 bytes). */
+  /** A request line longer than this gets `ERR TOO-LONG` and the connection closes (default 512 bytes). */
   maxLineBytes?: number;
   /** Reply bytes a client may leave unread before it is cut off (default 256 KiB). */
   maxPendingWriteBytes?: number;
@@ -198,6 +198,7 @@ export class NutServer implements ForcedShutdownNotifier {
     let buffered: Buffer = Buffer.alloc(0);
     let queued = 0;
     let loggedIn = false;
+    let cutOff = false;
     let chain: Promise<void> = Promise.resolve();
     const log = this.deps.logger;
 
@@ -239,7 +240,7 @@ export class NutServer implements ForcedShutdownNotifier {
           queued--;
           // Answers resolve as microtasks, which starve I/O: read the next batch only after
           // the event loop had a turn, so one busy client cannot hold up the others.
-          if (queued === 0 && socket.isPaused() && !socket.destroyed)
+          if (queued === 0 && socket.isPaused() && !socket.destroyed && !cutOff)
             setImmediate(() => {
               if (socket.destroyed) return;
               socket.resume();
@@ -249,16 +250,24 @@ export class NutServer implements ForcedShutdownNotifier {
       }
       const nl = buffered.indexOf(0x0a);
       if (nl > maxLine || (nl < 0 && buffered.length > maxLine)) {
+        cutOff = true;
+        buffered = Buffer.alloc(0);
+        socket.pause();
         log.warn(
           { server: 'nut', client: address, max_line_bytes: maxLine },
           'NUT request line too long: connection closed',
         );
-        socket.destroy();
+        // The lines before it are answered first; then the client learns why it is cut off.
+        chain = chain.then(() => {
+          if (socket.destroyed) return;
+          socket.write('ERR TOO-LONG\n', () => socket.destroy());
+        });
         return;
       }
       if (queued >= MAX_QUEUED_LINES) socket.pause();
     };
     socket.on('data', (chunk: Buffer) => {
+      if (cutOff) return;
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       pump();
     });

@@ -167,6 +167,27 @@ describe('NutServer and the command router', () => {
     assert.equal(got, expected);
   });
 
+  it('answers the lines before an endless one, then ERR TOO-LONG, and closes (fuzz: nut-server/stream)', async () => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString();
+    });
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    // 64 pipelined lines fill the queue, so the long line is seen while they wait.
+    s.write(`${'NETVER\n'.repeat(64)}VER\n${'x'.repeat(600)}`);
+    // Whatever comes after it is not read: the server closes on its own.
+    s.write('y'.repeat(100_000));
+    await closed;
+    assert.equal(
+      got,
+      `${'1.3\n'.repeat(64)}ups2mqtt 9.9.9 - NUT upsd network protocol 1.3\nERR TOO-LONG\n`,
+    );
+    assert.ok(lines.some((l) => l.msg === 'NUT request line too long: connection closed'));
+  });
+
   it('never logs a password, and counts connections and requests', () => {
     assert.ok(!JSON.stringify(lines).includes('s3cret-pw'));
     assert.ok(!JSON.stringify(lines).includes('monpw'));
