@@ -55,6 +55,14 @@ export interface NutServerDeps {
 /** Request lines waiting for an answer before the connection is paused (flow control). */
 const MAX_QUEUED_LINES = 64;
 
+/**
+ * How long a finished connection (LOGOUT, or a line over the bound) keeps reading and
+ * dropping what the client still sends before it is closed. Closing a socket with unread
+ * input makes the kernel send a reset, and a reset can discard the last replies before the
+ * client has read them (a lingering close, as web servers do).
+ */
+const LINGER_MS = 1000;
+
 /** The NUT server; start() binds, stop() closes every connection. */
 export class NutServer implements ForcedShutdownNotifier {
   private listener: BoundedListener | undefined;
@@ -198,12 +206,27 @@ export class NutServer implements ForcedShutdownNotifier {
     let buffered: Buffer = Buffer.alloc(0);
     let queued = 0;
     let loggedIn = false;
-    let cutOff = false;
+    /** Set by LOGOUT or the answer to a line over the bound: nothing more is answered. */
+    let finished = false;
+    /** Cleared at a line over the bound: what follows it is not read. */
+    let reading = true;
     let chain: Promise<void> = Promise.resolve();
     const log = this.deps.logger;
 
+    /** Sends the last reply, closes our side, and drops what still comes for a while. */
+    const finish = (text: string): void => {
+      finished = true;
+      buffered = Buffer.alloc(0);
+      if (!listener.send(socket, text)) return;
+      socket.end();
+      socket.resume();
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      linger.unref();
+      socket.once('close', () => clearTimeout(linger));
+    };
+
     const answer = async (text: string): Promise<void> => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || finished) return;
       listener.countRequest();
       let reply: Awaited<ReturnType<NutSession['handle']>>;
       try {
@@ -212,8 +235,8 @@ export class NutServer implements ForcedShutdownNotifier {
         log.error({ err: error, server: 'nut' }, 'NUT request failed');
         reply = { text: 'ERR INSTCMD-FAILED\n' };
       }
-      if (!listener.send(socket, reply.text)) return;
-      if (reply.close) socket.end();
+      if (reply.close) finish(reply.text);
+      else if (!listener.send(socket, reply.text)) return;
       if (session.loginUps !== undefined && !loggedIn) {
         loggedIn = true;
         log.info(
@@ -240,7 +263,7 @@ export class NutServer implements ForcedShutdownNotifier {
           queued--;
           // Answers resolve as microtasks, which starve I/O: read the next batch only after
           // the event loop had a turn, so one busy client cannot hold up the others.
-          if (queued === 0 && socket.isPaused() && !socket.destroyed && !cutOff)
+          if (queued === 0 && socket.isPaused() && !socket.destroyed && reading && !finished)
             setImmediate(() => {
               if (socket.destroyed) return;
               socket.resume();
@@ -250,7 +273,7 @@ export class NutServer implements ForcedShutdownNotifier {
       }
       const nl = buffered.indexOf(0x0a);
       if (nl > maxLine || (nl < 0 && buffered.length > maxLine)) {
-        cutOff = true;
+        reading = false;
         buffered = Buffer.alloc(0);
         socket.pause();
         log.warn(
@@ -259,15 +282,14 @@ export class NutServer implements ForcedShutdownNotifier {
         );
         // The lines before it are answered first; then the client learns why it is cut off.
         chain = chain.then(() => {
-          if (socket.destroyed) return;
-          socket.write('ERR TOO-LONG\n', () => socket.destroy());
+          if (!socket.destroyed && !finished) finish('ERR TOO-LONG\n');
         });
         return;
       }
       if (queued >= MAX_QUEUED_LINES) socket.pause();
     };
     socket.on('data', (chunk: Buffer) => {
-      if (cutOff) return;
+      if (!reading || finished) return;
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       pump();
     });
