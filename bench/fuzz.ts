@@ -18,6 +18,8 @@ import { CONFIG_TARGETS } from '../test/fuzz/config.targets.ts';
 import { type FuzzTarget, fuzzSeed, resetTally, tally } from '../test/fuzz/harness.ts';
 import { HID_TARGETS } from '../test/fuzz/hid.targets.ts';
 import { NIS_TARGETS } from '../test/fuzz/nis.targets.ts';
+import { NUT_SERVER_TARGETS } from '../test/fuzz/nut-server.targets.ts';
+import { NUT_SOURCE_TARGETS } from '../test/fuzz/nut-source.targets.ts';
 import { NUT_WORDS_TARGETS } from '../test/fuzz/nut-words.targets.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
 import { machineFacts, writeResults } from './lib/results.ts';
@@ -35,6 +37,8 @@ const ALL: readonly FuzzTarget[] = [
   ...APCSMART_TARGETS,
   ...HID_TARGETS,
   ...NUT_WORDS_TARGETS,
+  ...NUT_SOURCE_TARGETS,
+  ...NUT_SERVER_TARGETS,
   ...COMMAND_TARGETS,
   ...CONFIG_TARGETS,
 ];

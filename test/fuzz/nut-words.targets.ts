@@ -1,6 +1,6 @@
 /**
  * Fuzz targets of the NUT line splitter (src/util/nut-words.ts), shared by the NUT server and
- * the `nut://` source. The source's own reply parser (src/sources/nut/) is not covered here.
+ * the `nut://` source. The source's reply parser is covered by nut-source.targets.ts.
  */
 import fc from 'fast-check';
 import { quoteNutWord, splitNutWords } from '../../src/util/nut-words.ts';

@@ -594,7 +594,7 @@ describe('NUT server in process: ForcedShutdownNotifier and misbehaving clients'
     );
   });
 
-  it('an over-long line closes the connection with a log line', async () => {
+  it('an over-long line is answered ERR TOO-LONG and closes the connection, with a log line', async () => {
     const before = lines.length;
     const socket = connect(port, '127.0.0.1');
     const closed = new Promise<string>((resolve) => {
@@ -606,7 +606,7 @@ describe('NUT server in process: ForcedShutdownNotifier and misbehaving clients'
       socket.on('error', () => {});
     });
     socket.write(`GET VAR rack ${'x'.repeat(600)}`);
-    assert.equal(await closed, '');
+    assert.equal(await closed, 'ERR TOO-LONG\n');
     assert.ok(lines.slice(before).some((l) => l.includes('NUT request line too long')));
   });
 

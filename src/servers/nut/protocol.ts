@@ -83,6 +83,20 @@ export type NutError =
   | 'UNKNOWN-COMMAND';
 
 const err = (code: NutError): NutReply => ({ text: `ERR ${code}\n` });
+
+/**
+ * A word of the request echoed back: as sent when it has no blank, quote or backslash (what
+ * upsd writes for every name it serves), else quoted, so the client reads the same word.
+ */
+const echo = (w: string): string => (/^[^\s"\\]+$/.test(w) ? w : quoteNutWord(w));
+
+/**
+ * A value, quoted. Control characters become spaces: a line end inside a value (a model
+ * name as a USB descriptor or a NIS peer gave it) would otherwise end the reply line and
+ * start one the client takes for a reply of its own (the NIS server does the same).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: blanking them is the point
+const value = (v: string): string => quoteNutWord(v.replace(/[\u0000-\u001f\u007f]/g, ' '));
 const line = (text: string): NutReply => ({ text: `${text}\n` });
 
 /** Commands that need USERNAME and PASSWORD first (upsd's FLAG_USER). */
@@ -196,21 +210,21 @@ export class NutSession {
       const ups = this.backend.findUps(upsName);
       if (!ups) return err('UNKNOWN-UPS');
       if (!ups.variables()) return err('DATA-STALE');
-      return line(`NUMLOGINS ${upsName} ${this.backend.numLogins(ups)}`);
+      return line(`NUMLOGINS ${echo(upsName)} ${this.backend.numLogins(ups)}`);
     }
     if (kind === 'UPSDESC') {
       const ups = this.backend.findUps(upsName);
       if (!ups) return err('UNKNOWN-UPS');
-      return line(`UPSDESC ${upsName} ${quoteNutWord(ups.description ?? 'Unavailable')}`);
+      return line(`UPSDESC ${echo(upsName)} ${value(ups.description ?? 'Unavailable')}`);
     }
     if (name === undefined) return err('INVALID-ARGUMENT');
     if (kind === 'VAR' && name.toLowerCase().startsWith('server.')) {
       // upsd answers these for any ups name, known or not.
       const lower = name.toLowerCase();
       if (lower === 'server.info')
-        return line(`VAR ${upsName} server.info ${quoteNutWord(this.backend.serverInfo)}`);
+        return line(`VAR ${echo(upsName)} server.info ${value(this.backend.serverInfo)}`);
       if (lower === 'server.version')
-        return line(`VAR ${upsName} server.version ${quoteNutWord(this.backend.serverVersion)}`);
+        return line(`VAR ${echo(upsName)} server.version ${value(this.backend.serverVersion)}`);
       return err('VAR-NOT-SUPPORTED');
     }
     if (!['VAR', 'TYPE', 'DESC', 'CMDDESC'].includes(kind)) return err('INVALID-ARGUMENT');
@@ -219,14 +233,14 @@ export class NutSession {
     const vars = ups.variables();
     if (!vars) return err('DATA-STALE');
     if (kind === 'CMDDESC')
-      return line(`CMDDESC ${upsName} ${name} ${quoteNutWord('Description unavailable')}`);
+      return line(`CMDDESC ${echo(upsName)} ${echo(name)} ${value('Description unavailable')}`);
     if (kind === 'DESC')
-      return line(`DESC ${upsName} ${name} ${quoteNutWord('Description unavailable')}`);
+      return line(`DESC ${echo(upsName)} ${echo(name)} ${value('Description unavailable')}`);
     const found = vars.find(([n]) => ieq(n, name));
     if (!found) return err('VAR-NOT-SUPPORTED');
     // upsd types read-only variables as NUMBER whatever they hold (server/netget.c).
-    if (kind === 'TYPE') return line(`TYPE ${upsName} ${name} NUMBER`);
-    return line(`VAR ${upsName} ${name} ${quoteNutWord(found[1])}`);
+    if (kind === 'TYPE') return line(`TYPE ${echo(upsName)} ${echo(name)} NUMBER`);
+    return line(`VAR ${echo(upsName)} ${echo(name)} ${value(found[1])}`);
   }
 
   private list(args: string[]): NutReply {
@@ -236,7 +250,7 @@ export class NutSession {
     if (kind === 'UPS') {
       const rows = this.backend
         .listUps()
-        .map((u) => `UPS ${u.name} ${quoteNutWord(u.description ?? 'Description unavailable')}\n`);
+        .map((u) => `UPS ${echo(u.name)} ${value(u.description ?? 'Description unavailable')}\n`);
       return { text: `BEGIN LIST UPS\n${rows.join('')}END LIST UPS\n` };
     }
     if (upsName === undefined) return err('INVALID-ARGUMENT');
@@ -247,22 +261,22 @@ export class NutSession {
       const ups = this.backend.findUps(upsName);
       if (!ups) return err('UNKNOWN-UPS');
       const rows = this.backend.loginClients(ups).map((a) => `CLIENT ${ups.name} ${a}\n`);
-      return wrap(`CLIENT ${upsName}`, rows);
+      return wrap(`CLIENT ${echo(upsName)}`, rows);
     }
     if (kind === 'VAR' || kind === 'RW' || kind === 'CMD') {
       const ups = this.backend.findUps(upsName);
       if (!ups) return err('UNKNOWN-UPS');
       const vars = ups.variables();
       if (!vars) return err('DATA-STALE');
-      if (kind === 'RW') return wrap(`RW ${upsName}`, []);
+      if (kind === 'RW') return wrap(`RW ${echo(upsName)}`, []);
       if (kind === 'CMD')
         return wrap(
-          `CMD ${upsName}`,
-          ups.commands().map((c) => `CMD ${upsName} ${c}\n`),
+          `CMD ${echo(upsName)}`,
+          ups.commands().map((c) => `CMD ${echo(upsName)} ${echo(c)}\n`),
         );
       return wrap(
-        `VAR ${upsName}`,
-        vars.map(([n, v]) => `VAR ${upsName} ${n} ${quoteNutWord(v)}\n`),
+        `VAR ${echo(upsName)}`,
+        vars.map(([n, v]) => `VAR ${echo(upsName)} ${n} ${value(v)}\n`),
       );
     }
     if (name === undefined) return err('INVALID-ARGUMENT');
@@ -273,7 +287,7 @@ export class NutSession {
       if (!vars) return err('DATA-STALE');
       if (!vars.some(([n]) => ieq(n, name))) return err('VAR-NOT-SUPPORTED');
       // Nothing is writable, so no variable has allowed values to list.
-      return wrap(`${kind} ${upsName} ${name}`, []);
+      return wrap(`${kind} ${echo(upsName)} ${echo(name)}`, []);
     }
     return err('INVALID-ARGUMENT');
   }

@@ -31,7 +31,7 @@ export interface NutServerOptions {
   maxClients?: number;
   /** upsd sheds a client silent for 60 s; so does this server (default 60 000). */
   idleTimeoutMs?: number;
-  /** A request line longer than this closes the connection (default 512 bytes). */
+  /** A request line longer than this gets `ERR TOO-LONG` and the connection closes (default 512 bytes). */
   maxLineBytes?: number;
   /** Reply bytes a client may leave unread before it is cut off (default 256 KiB). */
   maxPendingWriteBytes?: number;
@@ -54,6 +54,14 @@ export interface NutServerDeps {
 
 /** Request lines waiting for an answer before the connection is paused (flow control). */
 const MAX_QUEUED_LINES = 64;
+
+/**
+ * How long a finished connection (LOGOUT, or a line over the bound) keeps reading and
+ * dropping what the client still sends before it is closed. Closing a socket with unread
+ * input makes the kernel send a reset, and a reset can discard the last replies before the
+ * client has read them (a lingering close, as web servers do).
+ */
+const LINGER_MS = 1000;
 
 /** The NUT server; start() binds, stop() closes every connection. */
 export class NutServer implements ForcedShutdownNotifier {
@@ -198,11 +206,27 @@ export class NutServer implements ForcedShutdownNotifier {
     let buffered: Buffer = Buffer.alloc(0);
     let queued = 0;
     let loggedIn = false;
+    /** Set by LOGOUT or the answer to a line over the bound: nothing more is answered. */
+    let finished = false;
+    /** Cleared at a line over the bound: what follows it is not read. */
+    let reading = true;
     let chain: Promise<void> = Promise.resolve();
     const log = this.deps.logger;
 
+    /** Sends the last reply, closes our side, and drops what still comes for a while. */
+    const finish = (text: string): void => {
+      finished = true;
+      buffered = Buffer.alloc(0);
+      if (!listener.send(socket, text)) return;
+      socket.end();
+      socket.resume();
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      linger.unref();
+      socket.once('close', () => clearTimeout(linger));
+    };
+
     const answer = async (text: string): Promise<void> => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || finished) return;
       listener.countRequest();
       let reply: Awaited<ReturnType<NutSession['handle']>>;
       try {
@@ -211,8 +235,8 @@ export class NutServer implements ForcedShutdownNotifier {
         log.error({ err: error, server: 'nut' }, 'NUT request failed');
         reply = { text: 'ERR INSTCMD-FAILED\n' };
       }
-      if (!listener.send(socket, reply.text)) return;
-      if (reply.close) socket.end();
+      if (reply.close) finish(reply.text);
+      else if (!listener.send(socket, reply.text)) return;
       if (session.loginUps !== undefined && !loggedIn) {
         loggedIn = true;
         log.info(
@@ -239,7 +263,7 @@ export class NutServer implements ForcedShutdownNotifier {
           queued--;
           // Answers resolve as microtasks, which starve I/O: read the next batch only after
           // the event loop had a turn, so one busy client cannot hold up the others.
-          if (queued === 0 && socket.isPaused() && !socket.destroyed)
+          if (queued === 0 && socket.isPaused() && !socket.destroyed && reading && !finished)
             setImmediate(() => {
               if (socket.destroyed) return;
               socket.resume();
@@ -249,16 +273,23 @@ export class NutServer implements ForcedShutdownNotifier {
       }
       const nl = buffered.indexOf(0x0a);
       if (nl > maxLine || (nl < 0 && buffered.length > maxLine)) {
+        reading = false;
+        buffered = Buffer.alloc(0);
+        socket.pause();
         log.warn(
           { server: 'nut', client: address, max_line_bytes: maxLine },
           'NUT request line too long: connection closed',
         );
-        socket.destroy();
+        // The lines before it are answered first; then the client learns why it is cut off.
+        chain = chain.then(() => {
+          if (!socket.destroyed && !finished) finish('ERR TOO-LONG\n');
+        });
         return;
       }
       if (queued >= MAX_QUEUED_LINES) socket.pause();
     };
     socket.on('data', (chunk: Buffer) => {
+      if (!reading || finished) return;
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       pump();
     });

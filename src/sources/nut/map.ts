@@ -198,7 +198,9 @@ export function mapNutVars(vars: ReadonlyMap<string, string>): NutVarsMapping {
   const realpower = parseNutNumber(vars.get('ups.realpower') ?? '');
   if (realpower !== undefined) data.load_w = realpower;
   else if (data.load_pct !== undefined && data.nominal_power_w !== undefined) {
-    data.load_w = Math.round((data.load_pct * data.nominal_power_w) / 10) / 10;
+    // Two finite numbers can still multiply past the largest double: then there is no value.
+    const w = Math.round((data.load_pct * data.nominal_power_w) / 10) / 10;
+    if (Number.isFinite(w)) data.load_w = w;
   }
 
   // A wording the model does not know is no value: kept raw in `unknown`.

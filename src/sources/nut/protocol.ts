@@ -92,18 +92,31 @@ export function requestForLog(request: string): string {
 
 /**
  * One request line. Words made only of characters that need no quoting go as they are;
- * anything else is quoted with `"` and `\` escaped, as upsc and upscmd do.
+ * anything else is quoted with `"` and `\` escaped, as upsc and upscmd do. A word with a
+ * line end or a NUL throws PROTOCOL_ERROR: quoting cannot carry those (upsd reads up to
+ * the newline, and its C strings end at NUL), so a password holding `\nINSTCMD …` would
+ * otherwise send a second request.
  */
 export function nutRequestLine(words: readonly string[]): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (words.some((w) => /[\r\n\u0000]/.test(w))) {
+    throw new Ups2MqttError(
+      'PROTOCOL_ERROR',
+      'a NUT request word cannot hold a line break or NUL',
+      { context: { request: requestForLog(words[0] ?? '') } },
+    );
+  }
   return `${words.map((w) => (/^[A-Za-z0-9._:@*+-]+$/.test(w) ? w : quoteNutWord(w))).join(' ')}\n`;
 }
 
 /**
- * Splits a byte stream into lines (without `\n`; a `\r` before it is dropped). A line
- * longer than `maxLineBytes` throws FRAME_TOO_LARGE; the decoder is then unusable.
+ * Splits a byte stream into lines (without `\n`; a `\r` before it is dropped). Lines are
+ * cut and measured as bytes and decoded as UTF-8 only when whole, so a character split
+ * across two reads arrives intact. A line longer than `maxLineBytes` throws
+ * FRAME_TOO_LARGE; the decoder is then unusable.
  */
 export class NutLineDecoder {
-  private carry = '';
+  private carry: Buffer = Buffer.alloc(0);
 
   constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
 
@@ -113,15 +126,18 @@ export class NutLineDecoder {
   }
 
   push(chunk: Buffer | string): string[] {
-    const text = this.carry + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    const parts = text.split('\n');
-    this.carry = parts.pop() ?? '';
-    if (this.carry.length > this.maxLineBytes) this.tooLong(this.carry.length);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let buf = this.carry.length === 0 ? data : Buffer.concat([this.carry, data]);
     const lines: string[] = [];
-    for (const part of parts) {
-      if (part.length > this.maxLineBytes) this.tooLong(part.length);
-      lines.push(part.endsWith('\r') ? part.slice(0, -1) : part);
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
+      if (nl > this.maxLineBytes) this.tooLong(nl);
+      const end = nl > 0 && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      lines.push(buf.toString('utf8', 0, end));
+      buf = buf.subarray(nl + 1);
     }
+    if (buf.length > this.maxLineBytes) this.tooLong(buf.length);
+    // A copy, so the carry does not pin the whole read buffer.
+    this.carry = Buffer.from(buf);
     return lines;
   }
 

@@ -101,6 +101,15 @@ describe('NUT variables', () => {
       60,
     );
     assert.equal(mapNutVars(vars({ 'ups.load': '15' })).data.load_w, undefined);
+    // Fuzz (nut-source/map): each number finite, their product not.
+    const huge = mapNutVars(
+      vars({
+        'ups.load': '-6.632256686140239e+185',
+        'ups.realpower.nominal': '-2.7105300954636538e+122',
+      }),
+    );
+    assert.equal(huge.data.load_w, undefined);
+    assert.equal(huge.data.load_pct, -6.632256686140239e185);
   });
 
   it('ups.temperature before battery.temperature; device.* before ups.*', () => {

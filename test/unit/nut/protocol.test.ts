@@ -31,9 +31,37 @@ describe('NUT lines', () => {
     );
   });
 
+  it('keeps a UTF-8 character split across two reads whole (fuzz: nut-source/lines-split)', () => {
+    const d = new NutLineDecoder(64);
+    const bytes = Buffer.from('VAR ups device.model "Caf\u00e9 \u{1f600}"\n', 'utf8');
+    const at = bytes.indexOf(0xc3) + 1;
+    assert.deepEqual(d.push(bytes.subarray(0, at)), []);
+    assert.equal(d.pendingBytes, at);
+    assert.deepEqual(d.push(bytes.subarray(at, -2)), []);
+    assert.deepEqual(d.push(bytes.subarray(-2)), ['VAR ups device.model "Caf\u00e9 \u{1f600}"']);
+  });
+
+  it('measures the bound in bytes, not characters', () => {
+    // 6 characters, 12 bytes: over a 10-byte bound.
+    assert.throws(
+      () => new NutLineDecoder(10).push('\u00e9'.repeat(6)),
+      (e) => isUps2MqttError(e, 'FRAME_TOO_LARGE'),
+    );
+    assert.deepEqual(new NutLineDecoder(10).push(`${'\u00e9'.repeat(5)}\n`), ['\u00e9'.repeat(5)]);
+  });
+
   it('quotes request words that need it', () => {
     assert.equal(nutRequestLine(['LIST', 'VAR', 'ups1']), 'LIST VAR ups1\n');
     assert.equal(nutRequestLine(['PASSWORD', 'a b"c\\']), 'PASSWORD "a b\\"c\\\\"\n');
+  });
+  it('refuses a word with a line break or NUL (fuzz: nut-source/request-line)', () => {
+    for (const word of ['pw\nINSTCMD ups load.off', 'pw\r', 'a\u0000b', '\n']) {
+      assert.throws(
+        () => nutRequestLine(['PASSWORD', word]),
+        (e) => isUps2MqttError(e, 'PROTOCOL_ERROR') && !String(e.message).includes('pw'),
+      );
+    }
+    assert.equal(nutRequestLine(['PASSWORD', 'tab\there']), 'PASSWORD "tab\there"\n');
   });
 });
 

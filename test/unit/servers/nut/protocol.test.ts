@@ -365,4 +365,53 @@ describe('NUT session: each command and error (exact bytes)', () => {
       assert.deepEqual(b.instcmds, ['admin:rack:beeper.enable']);
     }
   });
+
+  it('a value with a line end or other control character stays one line (fuzz: nut-server/session)', async () => {
+    const b = makeBackend(
+      [
+        {
+          name: 'rack',
+          description: 'Rack\nUPS',
+          vars: [
+            ['device.model', 'Back-UPS\nLIST UPS'],
+            ['ups.id', 'a\u0000b\r\tc'],
+          ],
+          commands: [],
+        },
+      ],
+      users,
+    );
+    const s = new NutSession(b.backend, '192.0.2.7');
+    assert.equal(
+      (await s.handle('LIST VAR rack')).text,
+      'BEGIN LIST VAR rack\nVAR rack device.model "Back-UPS LIST UPS"\nVAR rack ups.id "a b  c"\nEND LIST VAR rack\n',
+    );
+    assert.equal((await s.handle('GET UPSDESC rack')).text, 'UPSDESC rack "Rack UPS"\n');
+    assert.equal(
+      (await s.handle('LIST UPS')).text,
+      'BEGIN LIST UPS\nUPS rack "Rack UPS"\nEND LIST UPS\n',
+    );
+  });
+
+  it('echoes a requested word with a blank, quote or backslash quoted (fuzz: nut-server/session)', async () => {
+    const b = makeBackend(upses(), users);
+    const s = new NutSession(b.backend, '192.0.2.7');
+    assert.equal(
+      (await s.handle('GET VAR "a b" server.info')).text,
+      'VAR "a b" server.info "ups2mqtt 1.2.3 - NUT upsd network protocol 1.3"\n',
+    );
+    assert.equal(
+      (await s.handle('GET DESC rack "x \\" y"')).text,
+      'DESC rack "x \\" y" "Description unavailable"\n',
+    );
+    assert.equal(
+      (await s.handle('GET CMDDESC rack ""')).text,
+      'CMDDESC rack "" "Description unavailable"\n',
+    );
+    // Plain names go as upsd writes them.
+    assert.equal(
+      (await s.handle('GET TYPE RACK Battery.Charge')).text,
+      'TYPE RACK Battery.Charge NUMBER\n',
+    );
+  });
 });

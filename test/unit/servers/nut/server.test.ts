@@ -167,6 +167,53 @@ describe('NutServer and the command router', () => {
     assert.equal(got, expected);
   });
 
+  it('answers the lines before an endless one, then ERR TOO-LONG, and closes (fuzz: nut-server/stream)', async () => {
+    for (let round = 0; round < 20; round++) await endlessLine(round);
+  });
+
+  /** One round: closing with the client's bytes unread must not reset away the replies. */
+  async function endlessLine(round: number): Promise<void> {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => {
+      got += d.toString();
+    });
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    // 64 pipelined lines fill the queue, so the long line is seen while they wait.
+    s.write(`${'NETVER\n'.repeat(64)}VER\n${'x'.repeat(600)}`);
+    // Whatever comes after it is not read: the server closes on its own.
+    s.write('y'.repeat(100_000));
+    await closed;
+    assert.equal(
+      got,
+      `${'1.3\n'.repeat(64)}ups2mqtt 9.9.9 - NUT upsd network protocol 1.3\nERR TOO-LONG\n`,
+      `round ${round}`,
+    );
+    assert.ok(lines.some((l) => l.msg === 'NUT request line too long: connection closed'));
+  }
+
+  it('LOGOUT with more pipelined after it: replies up to OK Goodbye arrive whole, then the server closes (fuzz: nut-server/stream)', async () => {
+    for (let round = 0; round < 20; round++) {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString();
+      });
+      const closed = new Promise<void>((r) => s.on('close', () => r()));
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      s.write(`${'NETVER\n'.repeat(40)}LOGOUT\n${'LIST VAR rack\n'.repeat(200)}`);
+      await closed;
+      assert.equal(got, `${'1.3\n'.repeat(40)}OK Goodbye\n`, `round ${round}`);
+    }
+    // Nothing was written after OK Goodbye: a write after end destroys the socket, and with
+    // it replies not yet flushed (what the fuzz target saw: answers missing before LOGOUT's).
+    const errors = lines.filter((l) => l.msg === 'client connection error');
+    assert.deepEqual(errors, []);
+  });
+
   it('never logs a password, and counts connections and requests', () => {
     assert.ok(!JSON.stringify(lines).includes('s3cret-pw'));
     assert.ok(!JSON.stringify(lines).includes('monpw'));
