@@ -81,10 +81,45 @@ function cpuPerCall(cmd: string, env: NodeJS.ProcessEnv, calls: number, tps: num
   return Math.round((((reapedChildTicks('self') - before) / tps) * 1000 * 100) / calls) / 100;
 }
 
+/** CPU-s/h the apcaccess wrapper adds to each apcupsd2mqtt variant (a user's has none). */
+export function wrapperOverheads(w: {
+  cpuMsPerCallViaWrapper: number;
+  cpuMsPerCallDirect: number;
+}): Partial<Record<BridgeName, number>> {
+  const extraS = Math.max(0, w.cpuMsPerCallViaWrapper - w.cpuMsPerCallDirect) / 1000;
+  const perHour = (b: BridgeName): number =>
+    Math.round(((extraS * 3600) / BRIDGES[b].intervalS) * 100) / 100;
+  return {
+    'apcupsd2mqtt-default': perHour('apcupsd2mqtt-default'),
+    'apcupsd2mqtt-1s': perHour('apcupsd2mqtt-1s'),
+  };
+}
+
+interface ResultsFile {
+  command: string;
+  settings: { bridges: BridgeName[] };
+  wrapper: { cpuMsPerCallViaWrapper: number; cpuMsPerCallDirect: number };
+  labels: Record<BridgeName, string>;
+  windows: WindowResult[];
+}
+
+/** `--report`: the summary and tables of an existing results file, nothing run. */
+function report(outFile: string): void {
+  const old = JSON.parse(readFileSync(outFile, 'utf8')) as ResultsFile;
+  const { bridges, cheapestPeer } = summarize(
+    old.windows,
+    old.labels,
+    old.settings.bridges,
+    wrapperOverheads(old.wrapper),
+  );
+  say(`${old.command}\n`);
+  say(markdownTables(bridges, cheapestPeer));
+}
+
 function main(argv: string[]): void {
   const quick = argv.includes('--quick');
   const resume = argv.includes('--resume');
-  const rest = argv.filter((a) => a !== '--quick' && a !== '--resume');
+  const rest = argv.filter((a) => a !== '--quick' && a !== '--resume' && a !== '--report');
   const given = new Set(
     rest.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]),
   );
@@ -94,7 +129,7 @@ function main(argv: string[]): void {
   const flags = parseFlags(withQuick, SPECS);
   if (flags.help) {
     process.stdout.write(
-      `${flagHelp('side-by-side', SUMMARY, SPECS)}  --quick          ${JSON.stringify(QUICK)}\n  --resume         keep the finished windows of an earlier run\n`,
+      `${flagHelp('side-by-side', SUMMARY, SPECS)}  --quick          ${JSON.stringify(QUICK)}\n  --resume         keep the finished windows of an earlier run\n  --report         only print the tables of bench/results/<out>.json\n`,
     );
     return;
   }
@@ -112,6 +147,10 @@ function main(argv: string[]): void {
   const out = flags.text('out');
   const build = flags.choices('build', ['yes', 'no'])[0] === 'yes';
   const outFile = join(REPO_ROOT, 'bench', 'results', `${out}.json`);
+  if (argv.includes('--report')) {
+    report(outFile);
+    return;
+  }
   const plan: { rep: number; bridge: BridgeName }[] = [];
   for (let rep = 1; rep <= settings.reps; rep++) {
     const order = rep % 2 === 1 ? settings.bridges : [...settings.bridges].reverse();
@@ -204,7 +243,7 @@ function main(argv: string[]): void {
     const command = `node --import tsx bench/side-by-side.ts ${argv.join(' ')}`.trim();
     const windows = [...done];
     const save = (complete: boolean): void => {
-      const summary = summarize(windows, labels, settings.bridges);
+      const summary = summarize(windows, labels, settings.bridges, wrapperOverheads(wrapper));
       writeResults(out, { command, complete, settings, facts, wrapper, labels, summary, windows });
     };
     for (const [i, p] of todo.entries()) {
@@ -215,7 +254,12 @@ function main(argv: string[]): void {
       save(false);
     }
     save(true);
-    const { bridges, cheapestPeer } = summarize(windows, labels, settings.bridges);
+    const { bridges, cheapestPeer } = summarize(
+      windows,
+      labels,
+      settings.bridges,
+      wrapperOverheads(wrapper),
+    );
     say('');
     say(markdownTables(bridges, cheapestPeer));
     say(`every window: ${outFile}`);

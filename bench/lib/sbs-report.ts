@@ -20,6 +20,11 @@ export interface BridgeSummary {
   readonly windows: number;
   readonly failed: number;
   readonly cpuSPerHour: { readonly median: number | null; readonly each: readonly number[] };
+  /**
+   * CPU-s/h our measuring set-up added and that a user's install would not have (the
+   * apcaccess wrapper of apcupsd2mqtt), subtracted before ratios are taken; 0 otherwise.
+   */
+  readonly setupOverheadSPerHour: number;
   readonly rssEndMbMedian: number | null;
   readonly rssMaxMb: number | null;
   readonly processesMax: number | null;
@@ -32,7 +37,7 @@ export interface BridgeSummary {
   readonly apcupsd: LatencySummary;
   /** Per event, bridge minus apcupsd: what the bridge adds. */
   readonly added: LatencySummary;
-  /** CPU median ÷ the cheapest peer's CPU median. */
+  /** CPU median ÷ the cheapest peer's CPU median, both less their set-up overhead. */
   readonly cpuRatioToCheapestPeer: number | null;
   /** The same ratio within each rep (only same-run figures compare on a shared machine). */
   readonly cpuRatioPerRep: readonly (number | null)[];
@@ -64,9 +69,14 @@ export function summarize(
   windows: readonly WindowResult[],
   labels: Readonly<Record<BridgeName, string>>,
   order: readonly BridgeName[],
+  overheads: Partial<Readonly<Record<BridgeName, number>>> = {},
 ): { bridges: BridgeSummary[]; cheapestPeer: BridgeName | null } {
   const ok = windows.filter((w) => w.error === undefined);
+  const fair = (b: BridgeName, cpu: number | undefined): number | undefined =>
+    cpu === undefined ? undefined : Math.max(0, cpu - (overheads[b] ?? 0));
   const cpuOf = (b: BridgeName): number[] =>
+    nums(ok.filter((w) => w.bridge === b).map((w) => fair(b, w.cpuSPerHour)));
+  const rawCpuOf = (b: BridgeName): number[] =>
     nums(ok.filter((w) => w.bridge === b).map((w) => w.cpuSPerHour));
   const peers = PEERS.filter((p) => cpuOf(p).length > 0);
   const cheapestPeer =
@@ -77,7 +87,7 @@ export function summarize(
         );
   const reps = [...new Set(windows.map((w) => w.rep))].sort((a, b) => a - b);
   const cpuIn = (b: BridgeName, rep: number): number | undefined =>
-    ok.find((w) => w.bridge === b && w.rep === rep)?.cpuSPerHour;
+    fair(b, ok.find((w) => w.bridge === b && w.rep === rep)?.cpuSPerHour);
   const bridges = order.map((bridge): BridgeSummary => {
     const mine = ok.filter((w) => w.bridge === bridge);
     const events = mine.flatMap((w) => w.events ?? []);
@@ -88,7 +98,8 @@ export function summarize(
       label: labels[bridge],
       windows: mine.length,
       failed: windows.filter((w) => w.bridge === bridge && w.error !== undefined).length,
-      cpuSPerHour: { median: med(cpu), each: cpu },
+      cpuSPerHour: { median: med(rawCpuOf(bridge)), each: rawCpuOf(bridge) },
+      setupOverheadSPerHour: overheads[bridge] ?? 0,
       rssEndMbMedian: med(nums(mine.map((w) => w.rssEndMb))),
       rssMaxMb: mine.length === 0 ? null : Math.max(...nums(mine.map((w) => w.rssMaxMb))),
       processesMax: mine.length === 0 ? null : Math.max(...nums(mine.map((w) => w.processesMax))),
@@ -127,12 +138,12 @@ export function markdownTables(
 ): string {
   const lines: string[] = [];
   lines.push(
-    `| Bridge | CPU-s/h median | each window | × cheapest peer (${cheapestPeer ?? '–'}) | × per rep | apcupsd's CPU-s/h |`,
-    '| --- | --- | --- | --- | --- | --- |',
+    `| Bridge | CPU-s/h median | each window | set-up overhead | × cheapest peer (${cheapestPeer ?? '–'}) | × per rep | apcupsd's CPU-s/h |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const b of bridges) {
     lines.push(
-      `| ${b.label} | ${cell(b.cpuSPerHour.median)} | ${b.cpuSPerHour.each.join(', ') || '–'} | ${cell(b.cpuRatioToCheapestPeer)} | ${b.cpuRatioPerRep.map((x) => cell(x)).join(', ')} | ${cell(b.apcupsdCpuSPerHourMedian)} |`,
+      `| ${b.label} | ${cell(b.cpuSPerHour.median)} | ${b.cpuSPerHour.each.join(', ') || '–'} | ${b.setupOverheadSPerHour > 0 ? `−${r(b.setupOverheadSPerHour)}` : '–'} | ${cell(b.cpuRatioToCheapestPeer)} | ${b.cpuRatioPerRep.map((x) => cell(x)).join(', ')} | ${cell(b.apcupsdCpuSPerHourMedian)} |`,
     );
   }
   lines.push(
