@@ -15,8 +15,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { startSmartApcupsd } from '../test/helpers/smart-ups-sim/apcupsd-smart.ts';
 import { SmartUpsSimulator } from '../test/helpers/smart-ups-sim/simulator.ts';
@@ -35,7 +35,7 @@ import {
   ensureApcupsd2mqtt,
   realApcaccess,
 } from './lib/sbs-bridges.ts';
-import { markdownTables, summarize } from './lib/sbs-report.ts';
+import { markdownTables, summarize, wrapperOverheads } from './lib/sbs-report.ts';
 import { runWindow, type SharedRig, type WindowResult } from './lib/sbs-window.ts';
 import { TimedSubscriber } from './lib/subscriber.ts';
 
@@ -79,20 +79,6 @@ function cpuPerCall(cmd: string, env: NodeJS.ProcessEnv, calls: number, tps: num
   const before = reapedChildTicks('self');
   for (let i = 0; i < calls; i++) spawnSync('/bin/sh', ['-c', cmd], { env, stdio: 'ignore' });
   return Math.round((((reapedChildTicks('self') - before) / tps) * 1000 * 100) / calls) / 100;
-}
-
-/** CPU-s/h the apcaccess wrapper adds to each apcupsd2mqtt variant (a user's has none). */
-export function wrapperOverheads(w: {
-  cpuMsPerCallViaWrapper: number;
-  cpuMsPerCallDirect: number;
-}): Partial<Record<BridgeName, number>> {
-  const extraS = Math.max(0, w.cpuMsPerCallViaWrapper - w.cpuMsPerCallDirect) / 1000;
-  const perHour = (b: BridgeName): number =>
-    Math.round(((extraS * 3600) / BRIDGES[b].intervalS) * 100) / 100;
-  return {
-    'apcupsd2mqtt-default': perHour('apcupsd2mqtt-default'),
-    'apcupsd2mqtt-1s': perHour('apcupsd2mqtt-1s'),
-  };
 }
 
 interface ResultsFile {
@@ -140,9 +126,14 @@ function main(argv: string[]): void {
     windowS: flags.number('window'),
     events: Math.ceil(flags.number('events', true) / 2) * 2,
     bridges: flags.choices('bridges', BRIDGE_NAMES),
-    ups2mqttDir: resolve(flags.text('ups2mqtt-dir')),
-    peersDir: resolve(flags.text('peers-dir')),
+    // Recorded relative to this tree and to ~, so a results file names no machine's paths.
+    ups2mqttDir: relative(REPO_ROOT, resolve(flags.text('ups2mqtt-dir'))) || '.',
+    peersDir: resolve(flags.text('peers-dir')).replace(homedir(), '~'),
     apcupsd2mqttVersion: APCUPSD2MQTT_VERSION,
+  };
+  const dirs = {
+    ups2mqttDir: resolve(REPO_ROOT, settings.ups2mqttDir),
+    peersDir: settings.peersDir.replace(/^~/, homedir()),
   };
   const out = flags.text('out');
   const build = flags.choices('build', ['yes', 'no'])[0] === 'yes';
@@ -180,17 +171,17 @@ function main(argv: string[]): void {
   runBench(async (registry) => {
     const tps = clockTicksPerSecond();
     if (build) {
-      say(`building ups2mqtt in ${settings.ups2mqttDir} (npm run build)`);
+      say(`building ups2mqtt in ${dirs.ups2mqttDir} (npm run build)`);
       execFileSync('npm', ['run', 'build'], {
-        cwd: settings.ups2mqttDir,
+        cwd: dirs.ups2mqttDir,
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     }
-    if (!existsSync(join(settings.ups2mqttDir, 'dist', 'cli', 'main.js'))) {
-      throw new Error(`no dist/cli/main.js in ${settings.ups2mqttDir}: run with --build yes`);
+    if (!existsSync(join(dirs.ups2mqttDir, 'dist', 'cli', 'main.js'))) {
+      throw new Error(`no dist/cli/main.js in ${dirs.ups2mqttDir}: run with --build yes`);
     }
     if (settings.bridges.some((b) => b.startsWith('apcupsd2mqtt')))
-      ensureApcupsd2mqtt(settings.peersDir);
+      ensureApcupsd2mqtt(dirs.peersDir);
     const workDir = mkdtempSync(join(tmpdir(), 'ups2mqtt-sbs-'));
     registry.track({ stop: async () => rmSync(workDir, { recursive: true, force: true }) });
     const sim = await SmartUpsSimulator.start({ registry });
@@ -203,8 +194,8 @@ function main(argv: string[]): void {
       nisPort: apcupsd.nisPort,
       mqttPort: broker.port,
       workDir,
-      ups2mqttDir: settings.ups2mqttDir,
-      peersDir: settings.peersDir,
+      ups2mqttDir: dirs.ups2mqttDir,
+      peersDir: dirs.peersDir,
     };
     // What the apcaccess wrapper costs per poll (see sbs-bridges.ts: apcaccessWrapper).
     const bin = await apcaccessWrapper(workDir, apcupsd.nisPort);
@@ -233,8 +224,8 @@ function main(argv: string[]): void {
     >;
     const facts = {
       ...machineFacts(),
-      ups2mqttCommit: git(settings.ups2mqttDir, ['rev-parse', '--short', 'HEAD']),
-      ups2mqttSrcDirty: git(settings.ups2mqttDir, ['status', '--porcelain', '--', 'src']) !== '',
+      ups2mqttCommit: git(dirs.ups2mqttDir, ['rev-parse', '--short', 'HEAD']),
+      ups2mqttSrcDirty: git(dirs.ups2mqttDir, ['status', '--porcelain', '--', 'src']) !== '',
       apcupsd: (
         execFileSync('apcupsd', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? ''
       ).trim(),

@@ -3,7 +3,7 @@
  * its power events, ratios to the cheapest peer (overall and within each interleaved rep),
  * and the Markdown tables docs/benchmarks.md carries.
  */
-import type { BridgeName } from './sbs-bridges.ts';
+import { BRIDGES, type BridgeName } from './sbs-bridges.ts';
 import type { WindowResult } from './sbs-window.ts';
 import { median, percentile } from './stats.ts';
 
@@ -41,6 +41,20 @@ export interface BridgeSummary {
   readonly cpuRatioToCheapestPeer: number | null;
   /** The same ratio within each rep (only same-run figures compare on a shared machine). */
   readonly cpuRatioPerRep: readonly (number | null)[];
+}
+
+/** CPU-s/h the apcaccess wrapper adds to each apcupsd2mqtt variant (a user's has none). */
+export function wrapperOverheads(w: {
+  cpuMsPerCallViaWrapper: number;
+  cpuMsPerCallDirect: number;
+}): Partial<Record<BridgeName, number>> {
+  const extraS = Math.max(0, w.cpuMsPerCallViaWrapper - w.cpuMsPerCallDirect) / 1000;
+  const perHour = (b: BridgeName): number =>
+    Math.round(((extraS * 3600) / BRIDGES[b].intervalS) * 100) / 100;
+  return {
+    'apcupsd2mqtt-default': perHour('apcupsd2mqtt-default'),
+    'apcupsd2mqtt-1s': perHour('apcupsd2mqtt-1s'),
+  };
 }
 
 const r = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
