@@ -88,10 +88,12 @@ export function summarize(
   const ok = windows.filter((w) => w.error === undefined);
   const fair = (b: BridgeName, cpu: number | undefined): number | undefined =>
     cpu === undefined ? undefined : Math.max(0, cpu - (overheads[b] ?? 0));
+  // The scheduler's ns figure where recorded (finer), else the clock-tick one.
+  const cpuOfWindow = (w: WindowResult): number | undefined => w.cpuSPerHourNs ?? w.cpuSPerHour;
   const cpuOf = (b: BridgeName): number[] =>
-    nums(ok.filter((w) => w.bridge === b).map((w) => fair(b, w.cpuSPerHour)));
+    nums(ok.filter((w) => w.bridge === b).map((w) => fair(b, cpuOfWindow(w))));
   const rawCpuOf = (b: BridgeName): number[] =>
-    nums(ok.filter((w) => w.bridge === b).map((w) => w.cpuSPerHour));
+    nums(ok.filter((w) => w.bridge === b).map(cpuOfWindow));
   const peers = PEERS.filter((p) => cpuOf(p).length > 0);
   const cheapestPeer =
     peers.length === 0
@@ -100,8 +102,11 @@ export function summarize(
           (med(cpuOf(p)) ?? Infinity) < (med(cpuOf(best)) ?? Infinity) ? p : best,
         );
   const reps = [...new Set(windows.map((w) => w.rep))].sort((a, b) => a - b);
-  const cpuIn = (b: BridgeName, rep: number): number | undefined =>
-    fair(b, ok.find((w) => w.bridge === b && w.rep === rep)?.cpuSPerHour);
+  const cpuOfWindowIn = (b: BridgeName, rep: number): number | undefined => {
+    const w = ok.find((x) => x.bridge === b && x.rep === rep);
+    return w === undefined ? undefined : cpuOfWindow(w);
+  };
+  const cpuIn = (b: BridgeName, rep: number): number | undefined => fair(b, cpuOfWindowIn(b, rep));
   const bridges = order.map((bridge): BridgeSummary => {
     const mine = ok.filter((w) => w.bridge === bridge);
     const events = mine.flatMap((w) => w.events ?? []);

@@ -11,7 +11,7 @@ import type { SmartUpsSimulator } from '../../test/helpers/smart-ups-sim/simulat
 import { stopPolitely } from './bridge-process.ts';
 import { monoMs, sleep } from './clock.ts';
 import { cpuSecondsBetween, readCpuTicks, readMachineTicks } from './procfs.ts';
-import { sampleTree, type TreeSample } from './proctree.ts';
+import { sampleTree, type TreeSample, treeCpuNs } from './proctree.ts';
 import type { BridgeSpec, LaunchContext, Power } from './sbs-bridges.ts';
 import type { TimedMessage, TimedSubscriber } from './subscriber.ts';
 
@@ -30,8 +30,10 @@ export interface WindowResult {
   readonly startedAt: string;
   readonly error?: string;
   readonly windowS?: number;
-  /** CPU of the bridge's process tree in the window, as CPU-seconds per hour. */
+  /** CPU of the bridge's process tree in the window, as CPU-seconds per hour (clock ticks). */
   readonly cpuSPerHour?: number;
+  /** The same from the scheduler's ns counters (see proctree.ts treeCpuNs); preferred. */
+  readonly cpuSPerHourNs?: number;
   readonly rssEndMb?: number;
   readonly rssMaxMb?: number;
   readonly processesMax?: number;
@@ -127,6 +129,7 @@ export async function runWindow(
       processesMax = Math.max(processesMax, t.processes);
       return t;
     };
+    const n0 = treeCpuNs(running.pid, s.ticksPerSecond);
     const t0 = sampleRss();
     const a0 = readCpuTicks(rig.apcupsdPid);
     const m0 = readCpuTicks(rig.mosquittoPid);
@@ -141,6 +144,7 @@ export async function runWindow(
     counting = false;
     const elapsedS = (monoMs() - w0) / 1000;
     const t1 = sampleRss();
+    const n1 = treeCpuNs(running.pid, s.ticksPerSecond);
     const a1 = readCpuTicks(rig.apcupsdPid);
     const m1 = readCpuTicks(rig.mosquittoPid);
     const k1 = readMachineTicks();
@@ -155,6 +159,7 @@ export async function runWindow(
       startedAt,
       windowS: r(elapsedS, 1),
       cpuSPerHour: perHour((t1.cpuTicks - t0.cpuTicks) / s.ticksPerSecond),
+      cpuSPerHourNs: perHour((n1 - n0) / 1e9),
       rssEndMb: r(t1.rssKb / 1024, 1),
       rssMaxMb: r(rssMaxKb / 1024, 1),
       processesMax,
@@ -166,7 +171,7 @@ export async function runWindow(
       machineBusyCores: totalTicks > 0 ? r(((k1.busy - k0.busy) / totalTicks) * nproc) : 0,
     };
     log(
-      `  ${bridge.name}: ${base.cpuSPerHour} CPU-s/h, RSS ${base.rssEndMb} MiB (max ${base.rssMaxMb}), ` +
+      `  ${bridge.name}: ${base.cpuSPerHourNs} CPU-s/h (${base.cpuSPerHour} by ticks), RSS ${base.rssEndMb} MiB (max ${base.rssMaxMb}), ` +
         `${base.msgsPerMin} msgs/min, ${base.bytesPerMin} B/min, machine ${base.machineBusyCores} cores busy`,
     );
     const events = bridge.mqtt ? await powerEvents(rig, bridge, s.events, running) : [];

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseStatEntry, sumTree, treeOf } from '../lib/proctree.ts';
+import { clockTicksPerSecond } from '../lib/procfs.ts';
+import { parseStatEntry, sumTree, treeCpuNs, treeOf } from '../lib/proctree.ts';
 import { BRIDGE_NAMES, BRIDGES, type BridgeName, statusPower } from '../lib/sbs-bridges.ts';
 import { summarize } from '../lib/sbs-report.ts';
 import type { WindowResult } from '../lib/sbs-window.ts';
@@ -40,7 +41,7 @@ function statLine(
 describe('process tree from /proc', () => {
   it('reads ppid, utime+stime+cutime+cstime and RSS pages, counting fields after the last )', () => {
     const e = parseStatEntry(42, statLine(42, 7, 'odd) (name', [10, 5, 300, 20], 2560));
-    assert.deepEqual(e, { pid: 42, ppid: 7, cpuTicks: 335, rssPages: 2560 });
+    assert.deepEqual(e, { pid: 42, ppid: 7, cpuTicks: 335, reapedTicks: 320, rssPages: 2560 });
     assert.equal(parseStatEntry(1, 'garbage'), undefined);
   });
 
@@ -62,6 +63,19 @@ describe('process tree from /proc', () => {
     );
     assert.deepEqual(sumTree(tree, 4), { cpuTicks: 167, rssKb: 4600, processes: 3 });
     assert.deepEqual(treeOf([], 10), []);
+  });
+});
+
+describe('tree CPU in nanoseconds', () => {
+  it('grows by about the CPU this process burns, far below a clock tick', () => {
+    const tps = clockTicksPerSecond();
+    const before = treeCpuNs(process.pid, tps);
+    const until = performance.now() + 3;
+    while (performance.now() < until) {
+      // busy for 3 ms
+    }
+    const used = treeCpuNs(process.pid, tps) - before;
+    assert.ok(used >= 2e6 && used < 1e9, `${used} ns`);
   });
 });
 
