@@ -53,17 +53,17 @@ const SPECS = {
   'peers-dir': { default: DEFAULT_PEERS_DIR, help: 'bench-only npm prefix for apcupsd2mqtt' },
   out: { default: 'side-by-side', help: 'results file bench/results/<out>.json' },
 } as const;
-/** `--quick` (~6 min): shorter windows, fewer events, apcupsd2mqtt at its 10 s default left out. */
+/** `--quick` (~8 min): shorter windows, fewer events, apcupsd2mqtt at its 10 s default left out. */
 const QUICK: Record<string, string> = {
   reps: '2',
-  warmup: '5',
+  warmup: '15',
   window: '30',
   events: '4',
   bridges: 'ups2mqtt,apcupsd2mqtt-1s,python-ref,node-floor',
 };
 const SUMMARY =
   'ups2mqtt vs apcupsd2mqtt, a minimal Python bridge and a bare Node floor, one at a time on\n' +
-  'the same apcupsd + mosquitto, interleaved. Default ~29 min; --quick ~6 min; --resume\n' +
+  'the same apcupsd + mosquitto, interleaved. Default ~29 min; --quick ~8 min; --resume\n' +
   'continues bench/results/<out>.json when its settings match.';
 
 function git(dir: string, args: string[]): string {
