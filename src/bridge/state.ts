@@ -2,9 +2,13 @@ import type { UpsData, UpsState, UpsStateKey } from '../core/state.ts';
 import { deriveStatus } from '../core/state.ts';
 import { isoWithOffset } from '../core/time.ts';
 
-/** Keys that change on every poll without the UPS changing; they do not trigger a publish. */
+/**
+ * Keys that change on every poll without the UPS changing; they do not trigger a publish.
+ * apcupsd re-stamps DATE (`sampled_at`) and END APC (`reported_at`) on every poll of its own.
+ */
 const VOLATILE_KEYS: ReadonlySet<UpsStateKey> = new Set<UpsStateKey>([
   'updated_at',
+  'sampled_at',
   'reported_at',
   'data_age_s',
 ]);
