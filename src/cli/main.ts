@@ -8,6 +8,7 @@ import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
 import { maskUri } from '../sources/uri.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
 import { expandNutWildcards } from './expand-nut.ts';
+import { keepYoungGenerationSmall } from './heap.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
@@ -101,6 +102,7 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
+  keepYoungGenerationSmall(result.config.upses.length);
   // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
   // host down through the Supervisor (docs/power-policy.md).
   const token = env.SUPERVISOR_TOKEN ?? '';
