@@ -118,6 +118,12 @@ function setup() {
 const topics = (sent: readonly Sent[]): string[] => sent.map((s) => `${s.topic}=${s.payload}`);
 
 describe('MqttGateway', () => {
+  it("connects without mqtt-packet's number cache (65,536 Buffers, 6 MiB of heap)", () => {
+    const t = setup();
+    t.gateway.start();
+    assert.equal(t.connects[0]?.writeCache, false);
+  });
+
   it('connects with the last will and publishes the birth on the same topic, retained, QoS 1', () => {
     const t = setup();
     t.gateway.start();
