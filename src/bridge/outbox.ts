@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import type { Availability, Publisher, UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import { changeKey } from './state.ts';
+import { samePublishable } from './state.ts';
 
 export interface OutboxDeps {
   publisher: Publisher;
@@ -27,7 +27,8 @@ export interface OutboxDeps {
  */
 export class UpsOutbox {
   upsId: string | undefined;
-  private stateKey: string | undefined;
+  /** The last published state (a copy: extensions edit states in place before publishing). */
+  private published: UpsState | undefined;
   private statePayload: string | undefined;
   private publishedAt = 0;
   private avail: Availability | undefined;
@@ -51,12 +52,11 @@ export class UpsOutbox {
   async publishState(state: UpsState, heartbeat: boolean): Promise<void> {
     const upsId = this.upsId;
     if (!upsId) return;
-    const key = changeKey(state);
     const now = this.deps.clock.now();
     this.latest = state;
     const due = heartbeat && now - this.publishedAt >= this.deps.heartbeatIntervalMs;
-    if (key === this.stateKey && !due) return;
-    this.stateKey = key;
+    if (!due && samePublishable(this.published, state)) return;
+    this.published = { ...state };
     this.statePayload = JSON.stringify(state);
     this.publishedAt = now;
     this.deps.stats.statePublishes++;

@@ -41,10 +41,26 @@ export function reducedState(last: UpsData | undefined, at: Date): UpsState {
   return out;
 }
 
-/** A string that changes exactly when a publish-worthy part of the state changes. */
-export function changeKey(state: UpsState): string {
-  const entries = Object.entries(state)
-    .filter(([k]) => !VOLATILE_KEYS.has(k as UpsStateKey))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify(entries);
+/**
+ * Whether two states agree on every publish-worthy part: the same keys besides the
+ * volatile ones, each with the same JSON value (undefined counting as null). Compared key
+ * by key, without building a string of either state: this runs on every poll.
+ */
+export function samePublishable(a: UpsState | undefined, b: UpsState): boolean {
+  if (a === undefined) return false;
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  let keys = 0;
+  for (const key in rb) {
+    if (!Object.hasOwn(rb, key) || VOLATILE_KEYS.has(key as UpsStateKey)) continue;
+    if (!Object.hasOwn(ra, key)) return false;
+    keys++;
+    const va = ra[key];
+    const vb = rb[key];
+    if (va !== vb && JSON.stringify(va ?? null) !== JSON.stringify(vb ?? null)) return false;
+  }
+  for (const key in ra) {
+    if (Object.hasOwn(ra, key) && !VOLATILE_KEYS.has(key as UpsStateKey)) keys--;
+  }
+  return keys === 0;
 }
