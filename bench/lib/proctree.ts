@@ -137,3 +137,13 @@ export function reapedChildTicks(pid: number | 'self'): number {
     .map(Number);
   return (f[13] ?? 0) + (f[14] ?? 0);
 }
+
+/** `root` and its live descendants, `root` first (empty when `root` does not exist). */
+export function processTree(root: number): number[] {
+  return treeOf(readAllStats(), root).map((e) => e.pid);
+}
+
+/** utime + stime over the live tree of `root`, reaped children included, in clock ticks. */
+export function treeCpuTicks(root: number): number {
+  return sampleTree(root).cpuTicks;
+}

@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import type { Availability, Publisher, UpsBridgeStats } from '../core/ports.ts';
 import type { UpsState } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
-import { sameChangeKey } from './state.ts';
+import { samePublishable } from './state.ts';
 
 export interface OutboxDeps {
   publisher: Publisher;
@@ -27,7 +27,7 @@ export interface OutboxDeps {
  */
 export class UpsOutbox {
   upsId: string | undefined;
-  /** A copy of the last published state, for the change test. */
+  /** The last published state (a copy: extensions edit states in place before publishing). */
   private published: UpsState | undefined;
   private statePayload: string | undefined;
   private publishedAt = 0;
@@ -55,8 +55,7 @@ export class UpsOutbox {
     const now = this.deps.clock.now();
     this.latest = state;
     const due = heartbeat && now - this.publishedAt >= this.deps.heartbeatIntervalMs;
-    const prev = this.published;
-    if (prev !== undefined && !due && sameChangeKey(state, prev)) return;
+    if (!due && samePublishable(this.published, state)) return;
     this.published = { ...state };
     this.statePayload = JSON.stringify(state);
     this.publishedAt = now;

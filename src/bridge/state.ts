@@ -2,9 +2,13 @@ import type { UpsData, UpsState, UpsStateKey } from '../core/state.ts';
 import { deriveStatus } from '../core/state.ts';
 import { isoWithOffset } from '../core/time.ts';
 
-/** Keys that change on every poll without the UPS changing; they do not trigger a publish. */
+/**
+ * Keys that change on every poll without the UPS changing; they do not trigger a publish.
+ * apcupsd re-stamps DATE (`sampled_at`) and END APC (`reported_at`) on every poll of its own.
+ */
 const VOLATILE_KEYS: ReadonlySet<UpsStateKey> = new Set<UpsStateKey>([
   'updated_at',
+  'sampled_at',
   'reported_at',
   'data_age_s',
 ]);
@@ -37,31 +41,26 @@ export function reducedState(last: UpsData | undefined, at: Date): UpsState {
   return out;
 }
 
-/** A string that changes exactly when a publish-worthy part of the state changes. */
-export function changeKey(state: UpsState): string {
-  const entries = Object.entries(state)
-    .filter(([k]) => !VOLATILE_KEYS.has(k as UpsStateKey))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify(entries);
-}
-
 /**
- * Whether two states have the same publish-worthy part: `changeKey(a) === changeKey(b)`,
- * without building either key (it runs on every poll). Same keys (order aside), each value
- * the same as JSON.
+ * Whether two states agree on every publish-worthy part: the same keys besides the
+ * volatile ones, each with the same JSON value (undefined counting as null). Compared key
+ * by key, without building a string of either state: this runs on every poll.
  */
-export function sameChangeKey(a: UpsState, b: UpsState): boolean {
+export function samePublishable(a: UpsState | undefined, b: UpsState): boolean {
+  if (a === undefined) return false;
   const ra = a as unknown as Record<string, unknown>;
   const rb = b as unknown as Record<string, unknown>;
-  let count = 0;
-  for (const key of Object.keys(ra)) {
-    if (VOLATILE_KEYS.has(key as UpsStateKey)) continue;
-    if (!Object.hasOwn(rb, key)) return false;
-    const x = ra[key];
-    const y = rb[key];
-    if (x !== y && JSON.stringify([x]) !== JSON.stringify([y])) return false;
-    count++;
+  let keys = 0;
+  for (const key in rb) {
+    if (!Object.hasOwn(rb, key) || VOLATILE_KEYS.has(key as UpsStateKey)) continue;
+    if (!Object.hasOwn(ra, key)) return false;
+    keys++;
+    const va = ra[key];
+    const vb = rb[key];
+    if (va !== vb && JSON.stringify(va ?? null) !== JSON.stringify(vb ?? null)) return false;
   }
-  for (const key of Object.keys(rb)) if (!VOLATILE_KEYS.has(key as UpsStateKey)) count--;
-  return count === 0;
+  for (const key in ra) {
+    if (Object.hasOwn(ra, key) && !VOLATILE_KEYS.has(key as UpsStateKey)) keys--;
+  }
+  return keys === 0;
 }

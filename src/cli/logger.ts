@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import pretty from 'pino-pretty';
 import type { Logger } from '../core/log.ts';
 
 /** Paths redacted from every log line: secrets never reach logs. */
@@ -34,6 +34,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
   const dest = opts.destination ?? process.stderr;
   if (usePretty) {
+    // Loaded only for a terminal or when asked: a service logging JSON never needs it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(
       base,
       pretty({

@@ -4,16 +4,14 @@ import { KNOWN_COMMANDS } from '../commands/ha-components.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import { isUps2MqttError } from '../core/errors.ts';
-import { renderCapturePlan } from '../sources/hid/capture-plan.ts';
 import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
-import { NutClientRegistry } from '../sources/nut/source.ts';
 import { maskUri } from '../sources/uri.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
 import { expandNutWildcards } from './expand-nut.ts';
+import { keepYoungGenerationSmall } from './heap.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
-import { readOnce, renderHuman, replayPlan } from './status.ts';
 import { packageInfo } from './version.ts';
 
 /**
@@ -104,6 +102,7 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
+  keepYoungGenerationSmall(result.config.upses.length);
   // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
   // host down through the Supervisor (docs/power-policy.md).
   const token = env.SUPERVISOR_TOKEN ?? '';
@@ -135,6 +134,13 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
     isTty: process.stderr.isTTY === true,
   });
   const clock = systemClock;
+  // Imported here, not at the top: a bridge run (the common case) never needs them.
+  const [{ NutClientRegistry }, { renderCapturePlan }, { readOnce, renderHuman, replayPlan }] =
+    await Promise.all([
+      import('../sources/nut/source.ts'),
+      import('../sources/hid/capture-plan.ts'),
+      import('./status.ts'),
+    ]);
   const registry = new NutClientRegistry(
     {
       timeoutMs: result.config.nut.timeoutMs,

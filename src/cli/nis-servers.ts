@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { ProtocolServerInfo, UpsFeed } from '../core/ports.ts';
-import { NisServer, nisVersionText } from '../servers/nis/server.ts';
+import type { NisServer } from '../servers/nis/server.ts';
 
 /** A started bridge as the NIS servers need it (BridgeApp). */
 export interface NisServedBridge {
@@ -28,6 +28,8 @@ export async function attachNisServers(
   deps: { clock: Clock; logger: Logger; version: string },
 ): Promise<NisServer[]> {
   if (!config.nisServer.enabled) return [];
+  // Loaded only when NIS is served.
+  const { NisServer, nisVersionText } = await import('../servers/nis/server.ts');
   const started: NisServer[] = [];
   const { host } = config.nisServer;
   for (const [i, ups] of config.upses.entries()) {

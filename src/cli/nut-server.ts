@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/load.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { ProtocolServerInfo, UpsFeed } from '../core/ports.ts';
-import { type NutCommandRouter, NutServer } from '../servers/nut/server.ts';
+import type { NutCommandRouter, NutServer } from '../servers/nut/server.ts';
 
 /** A started bridge as the NUT server needs it (BridgeApp). */
 export interface NutServedBridge {
@@ -32,6 +32,8 @@ export async function attachNutServer(
 ): Promise<NutServer | undefined> {
   const c = config.nutServer;
   if (!c.enabled) return undefined;
+  // Loaded only when NUT is served.
+  const { NutServer } = await import('../servers/nut/server.ts');
   const server = new NutServer(
     { host: c.host, port: c.port, users: c.users, version: deps.version },
     {

@@ -12,13 +12,12 @@ import { statusPageUrl } from '../http/status-url.ts';
 import { MqttGateway, redactUrl } from '../mqtt/gateway.ts';
 import { Topics } from '../mqtt/topics.ts';
 import { EnergyExtension, LoadPowerExtension } from '../policy/energy.ts';
-import { type CommandRunner, execFileRunner, SupervisorClient } from '../policy/host.ts';
-import { parseMemory } from '../policy/machine.ts';
+import type { CommandRunner } from '../policy/host.ts';
 import { OutageExtension } from '../policy/outages.ts';
-import { ShutdownPolicy } from '../policy/policy.ts';
+import type { ShutdownPolicy } from '../policy/policy.ts';
 import type { NutServer } from '../servers/nut/server.ts';
 import { createSource } from '../sources/index.ts';
-import { NutClientRegistry } from '../sources/nut/source.ts';
+import type { NutClientRegistry } from '../sources/nut/source.ts';
 import { JsonStore } from '../util/json-store.ts';
 import { expandNutWildcards } from './expand-nut.ts';
 import { attachNisServers } from './nis-servers.ts';
@@ -91,15 +90,23 @@ export async function startBridge(
     logger.child({ module: 'commands' }),
     clock,
   );
-  // One connection per upsd, shared by every UPS read from it (docs/configuration.md).
-  const nutRegistry = new NutClientRegistry(
-    { timeoutMs: config.nut.timeoutMs, ca: readOpt(config.nut.caFile) },
-    logger.child({ module: 'nut' }),
-    clock,
-  );
+  // One connection per upsd, shared by every UPS read from it (docs/configuration.md);
+  // its code is loaded only when a UPS is read over NUT.
+  let nutRegistry: NutClientRegistry | undefined;
+  if (config.upses.some((u) => u.spec.kind === 'nut')) {
+    const { NutClientRegistry } = await import('../sources/nut/source.ts');
+    nutRegistry = new NutClientRegistry(
+      { timeoutMs: config.nut.timeoutMs, ca: readOpt(config.nut.caFile) },
+      logger.child({ module: 'nut' }),
+      clock,
+    );
+  }
   // `nut://host` means every UPS upsd lists: asked once, here, before anything starts.
   const configured = await expandNutWildcards(config.upses, {
-    list: (spec) => nutRegistry.listUpses(spec),
+    list: (spec) => {
+      if (nutRegistry === undefined) throw new Error('no NUT connection registry');
+      return nutRegistry.listUpses(spec);
+    },
     logger: logger.child({ module: 'nut' }),
     clock,
     retry: true,
@@ -125,7 +132,7 @@ export async function startBridge(
       logger: logger.child({ module: 'source', ups: ups.id }),
       clock,
       nis: config.nis,
-      nut: { registry: nutRegistry, knownCommands: KNOWN_COMMANDS },
+      ...(nutRegistry ? { nut: { registry: nutRegistry, knownCommands: KNOWN_COMMANDS } } : {}),
     });
     const dataDeps = {
       dataDir: config.dataDir,
@@ -134,6 +141,13 @@ export async function startBridge(
     const extensions: StateExtension[] = [];
     const sd = ups.shutdown;
     if (sd.mode !== 'off') {
+      // The power policy's code is loaded only when a UPS has one.
+      const [{ ShutdownPolicy }, { execFileRunner, SupervisorClient }, { parseMemory }] =
+        await Promise.all([
+          import('../policy/policy.ts'),
+          import('../policy/host.ts'),
+          import('../policy/machine.ts'),
+        ]);
       const bridgeOf = () => app?.bridges[index];
       const policyLog = dataDeps.logger;
       const policy = new ShutdownPolicy(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import convict from 'convict';
-import YAML from 'yaml';
 import type { ShutdownSettings } from '../core/ports.ts';
 import { maskUri, NUT_ALL_UPSES, parseSourceUri, type SourceSpec } from '../sources/uri.ts';
 import type { ShutdownEntry } from './formats.ts';
@@ -84,9 +84,16 @@ export interface LoadOptions {
 /** Exit code for invalid configuration (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
 
+/** The YAML parser, loaded on the first YAML file: a JSON or environment-only setup never needs it. */
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+
 convict.addParser([
   { extension: 'json', parse: JSON.parse },
-  { extension: ['yml', 'yaml'], parse: (text: string) => YAML.parse(text) as unknown },
+  { extension: ['yml', 'yaml'], parse: (text: string) => yaml().parse(text) as unknown },
 ]);
 
 /** Map of dotted key → env name, from the schema. */
@@ -146,9 +153,9 @@ function parseYaml(text: string): unknown {
   try {
     // logLevel 'error': yaml's warnings (unknown directive, unresolved tag) go straight to
     // process.emitWarning, quoting the file; the value still parses, as a plain string.
-    return YAML.parse(text, { prettyErrors: false, logLevel: 'error' });
+    return yaml().parse(text, { prettyErrors: false, logLevel: 'error' });
   } catch (err) {
-    if (!(err instanceof YAML.YAMLError)) throw err;
+    if (!(err instanceof yaml().YAMLError)) throw err;
     const at = err.linePos?.[0];
     throw new Error(
       `not valid YAML (${err.code}${at ? ` at line ${at.line}, column ${at.col}` : ''})`,

@@ -11,10 +11,6 @@ import type { Clock } from '../core/clock.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { evaluateHealth } from './health.ts';
-import { createMetricsRegistry } from './metrics.ts';
-import { LOGO_SVG, pageHtml } from './page/html.ts';
-import { PAGE_JS } from './page/script.ts';
-import { PAGE_CSS } from './page/style.ts';
 import { HistoryRecorder } from './recorder.ts';
 import { buildStatusJson } from './status-json.ts';
 import type { BridgeView } from './view.ts';
@@ -76,13 +72,32 @@ function asset(type: string, body: string): Reply {
 }
 
 /**
+ * The page's assets, loaded on the first request for one: a bridge nobody looks at never
+ * holds them (nor prom-client, loaded on the first /metrics scrape).
+ */
+async function loadPage(): Promise<{
+  html: (version: string) => string;
+  js: string;
+  css: string;
+  logo: string;
+}> {
+  const [{ LOGO_SVG, pageHtml }, { PAGE_JS }, { PAGE_CSS }] = await Promise.all([
+    import('./page/html.ts'),
+    import('./page/script.ts'),
+    import('./page/style.ts'),
+  ]);
+  return { html: pageHtml, js: PAGE_JS, css: PAGE_CSS, logo: LOGO_SVG };
+}
+
+/**
  * The endpoint. The constructor only assigns; start() listens and starts the history
  * recorder; stop() closes the server and every open connection and stops the recorder.
  */
 export class StatusServer {
   private server: Server | undefined;
   private readonly recorder: HistoryRecorder;
-  private readonly registry: Registry;
+  private registry: Promise<Registry> | undefined;
+  private page: ReturnType<typeof loadPage> | undefined;
   private bound: StatusServerAddress | undefined;
 
   constructor(
@@ -97,7 +112,14 @@ export class StatusServer {
       },
       deps.clock,
     );
-    this.registry = createMetricsRegistry(deps.view, { version: opts.version });
+  }
+
+  /** The metrics registry, made on the first scrape (every value is read at scrape time). */
+  private metrics(): Promise<Registry> {
+    this.registry ??= import('./metrics.ts').then(({ createMetricsRegistry }) =>
+      createMetricsRegistry(this.deps.view, { version: this.opts.version }),
+    );
+    return this.registry;
   }
 
   /** The bound address, once started. */
@@ -189,12 +211,10 @@ export class StatusServer {
         const report = evaluateHealth(this.deps.view, now, this.opts);
         return json(report.status === 'ok' ? 200 : 503, report);
       }
-      case '/metrics':
-        return {
-          status: 200,
-          type: this.registry.contentType,
-          body: await this.registry.metrics(),
-        };
+      case '/metrics': {
+        const registry = await this.metrics();
+        return { status: 200, type: registry.contentType, body: await registry.metrics() };
+      }
       case '/api/status': {
         const sinceText = url.searchParams.get('since');
         const since = sinceText === null ? undefined : Number(sinceText);
@@ -209,17 +229,21 @@ export class StatusServer {
           }),
         );
       }
+    }
+    this.page ??= loadPage();
+    const page = await this.page;
+    switch (url.pathname) {
       case '/app.js':
-        return asset('text/javascript; charset=utf-8', PAGE_JS);
+        return asset('text/javascript; charset=utf-8', page.js);
       case '/app.css':
-        return asset('text/css; charset=utf-8', PAGE_CSS);
+        return asset('text/css; charset=utf-8', page.css);
       case '/favicon.svg':
-        return asset('image/svg+xml', LOGO_SVG);
+        return asset('image/svg+xml', page.logo);
       default:
         return {
           status: 200,
           type: 'text/html; charset=utf-8',
-          body: pageHtml(this.opts.version),
+          body: page.html(this.opts.version),
           headers: { 'content-security-policy': PAGE_CSP },
         };
     }

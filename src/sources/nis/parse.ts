@@ -13,7 +13,12 @@ export interface NisRecord {
 
 /** Trims blanks and NULs: USB string values can carry both (docs/protocols/nis.md#records-and-parsing, HID string descriptors). */
 export function trimNis(text: string): string {
-  return text.replace(/^[\s\0]+|[\s\0]+$/g, '');
+  // String.prototype.trim removes exactly the blanks `\s` matches; NULs are rare, so the
+  // regular expression (slow on long values: it retries at every inner blank) only runs
+  // when one is left at an end.
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('\0') && !trimmed.endsWith('\0')) return trimmed;
+  return trimmed.replace(/^[\s\0]+|[\s\0]+$/g, '');
 }
 
 /**

@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { changeKey, sameChangeKey } from '../../../src/bridge/state.ts';
+import { samePublishable } from '../../../src/bridge/state.ts';
 import type { UpsState } from '../../../src/core/state.ts';
+
+const VOLATILE = new Set(['updated_at', 'sampled_at', 'reported_at', 'data_age_s']);
+
+/** The rule as the bridge once computed it: the sorted non-volatile entries as JSON. */
+function changeKey(state: UpsState): string {
+  const entries = Object.entries(state)
+    .filter(([k]) => !VOLATILE.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries);
+}
+
+const sameChangeKey = (a: UpsState, b: UpsState): boolean => samePublishable(a, b);
 
 const base = {
   status: 'online',
@@ -22,6 +34,7 @@ const stateArb = fc
       'updated_at',
       'reported_at',
       'data_age_s',
+      'sampled_at',
       'alarms',
     ),
     fc.oneof(
@@ -33,7 +46,7 @@ const stateArb = fc
   )
   .map((d) => d as unknown as UpsState);
 
-describe('sameChangeKey', () => {
+describe('samePublishable against the sorted-JSON rule', () => {
   it('ignores the volatile keys and key order, and sees any other change', () => {
     const later = { ...base, updated_at: '2026-12-03T10:00:01.000Z', data_age_s: 3 } as UpsState;
     assert.equal(sameChangeKey(later, base), true, 'only volatile keys differ');

@@ -117,18 +117,38 @@ describe('UpsBridge', () => {
     );
   });
 
-  it('ignores volatile keys (reported_at, data_age_s) when deciding to publish', async () => {
+  it('ignores volatile keys (sampled_at, reported_at, data_age_s) when deciding to publish', async () => {
     const t = setup({ id: 'rack' });
     t.source.next = {
-      data: { ...ONLINE, reported_at: '2026-11-21T10:00:00+00:00', data_age_s: 3 },
+      data: {
+        ...ONLINE,
+        sampled_at: '2026-11-21T09:59:57+00:00',
+        reported_at: '2026-11-21T10:00:00+00:00',
+        data_age_s: 3,
+      },
     };
     await t.bridge.start();
     await tick(t.clock, 0);
+    // apcupsd re-stamps DATE and END APC on every poll of its own, the UPS unchanged.
     t.source.next = {
-      data: { ...ONLINE, reported_at: '2026-11-21T10:00:01+00:00', data_age_s: 4 },
+      data: {
+        ...ONLINE,
+        sampled_at: '2026-11-21T09:59:58+00:00',
+        reported_at: '2026-11-21T10:00:01+00:00',
+        data_age_s: 3,
+      },
     };
     await polls(t.clock, 3);
     assert.equal(t.publisher.on('ups2mqtt/rack/state').length, 1);
+    t.source.next = { data: { ...ONLINE, sampled_at: '2026-11-21T10:00:02+00:00', load_pct: 41 } };
+    await polls(t.clock, 1);
+    const states = t.publisher.on('ups2mqtt/rack/state');
+    assert.equal(states.length, 2, 'a real change is published');
+    assert.equal(
+      JSON.parse(states[1]?.payload ?? '{}').sampled_at,
+      '2026-11-21T10:00:02+00:00',
+      'and carries the latest DATE',
+    );
   });
 
   it('goes offline within two missed polls when the source fails, with a reduced state and one event', async () => {

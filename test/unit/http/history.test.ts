@@ -108,7 +108,7 @@ describe('HistoryRecorder', () => {
     assert.deepEqual(rec.historyOf(ups)?.since().at(-1), [1000, null, null, null, null]);
   });
 
-  it('stop() removes its listeners and its timer', () => {
+  it('arms no timer (an idle bridge is not woken per step) and stop() removes its listeners', () => {
     const clock = new ManualClock(0);
     const ups = new FakeUps({ id: 'office', currentAvailability: 'online', state: onlineState() });
     const rec = new HistoryRecorder(
@@ -118,10 +118,38 @@ describe('HistoryRecorder', () => {
     );
     rec.start();
     assert.equal(ups.listenerCount, 1);
-    assert.equal(clock.pending(), 1);
+    assert.equal(clock.pending(), 0);
     rec.stop();
     assert.equal(ups.listenerCount, 0);
     assert.equal(clock.pending(), 0);
+  });
+
+  it('fills the quiet steps with the sample of the latest change, and only within the window', () => {
+    const clock = new ManualClock(0);
+    const ups = new FakeUps({ id: 'office', currentAvailability: 'online', state: onlineState() });
+    const rec = new HistoryRecorder(
+      new FakeBridge([ups]),
+      { windowMs: 10_000, resolutionMs: 1000 },
+      clock,
+    );
+    rec.start();
+    clock.advance(2500);
+    ups.publish(onlineState({ load_pct: 40 }));
+    clock.advance(2000);
+    assert.deepEqual(rec.historyOf(ups)?.since(), [
+      [0, 100, 18, 230.4, 3000],
+      [1000, 100, 18, 230.4, 3000],
+      [2500, 100, 40, 230.4, 3000], // replaces the step at 2000: one point per bucket
+      [3000, 100, 40, 230.4, 3000],
+      [4000, 100, 40, 230.4, 3000],
+    ]);
+    clock.advance(60_000); // nobody looked for a minute: one window of steps, no more
+    const points = rec.historyOf(ups)?.since() ?? [];
+    assert.deepEqual(
+      points.map((p) => p[0]),
+      [54_000, 55_000, 56_000, 57_000, 58_000, 59_000, 60_000, 61_000, 62_000, 63_000, 64_000],
+    );
+    assert.deepEqual(points.at(-1), [64_000, 100, 40, 230.4, 3000]);
   });
 });
 

@@ -142,6 +142,12 @@ describe('MqttGateway', () => {
     assert.equal(warnings().length, 5, 'after a connect the first error warns again');
   });
 
+  it("connects without mqtt-packet's number cache (65,536 Buffers, 6 MiB of heap)", () => {
+    const t = setup();
+    t.gateway.start();
+    assert.equal(t.connects[0]?.writeCache, false);
+  });
+
   it('connects with the last will and publishes the birth on the same topic, retained, QoS 1', () => {
     const t = setup();
     t.gateway.start();

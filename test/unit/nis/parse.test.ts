@@ -4,6 +4,7 @@ import {
   parseNisNumber,
   parseNisTimestamp,
   parseStatusLines,
+  trimNis,
 } from '../../../src/sources/nis/parse.ts';
 
 describe('parseStatusLines', () => {
@@ -83,6 +84,17 @@ describe('parseStatusLines', () => {
 
   it('works without a warnings sink', () => {
     assert.deepEqual(parseStatusLines(['', 'x']), []);
+  });
+});
+
+describe('trimNis', () => {
+  it('trims blanks and NULs at both ends, in any mix, and keeps inner ones', () => {
+    assert.equal(trimNis('  Back-UPS XS 1400U '), 'Back-UPS XS 1400U');
+    assert.equal(trimNis('3B1234X56789\0\0'), '3B1234X56789');
+    assert.equal(trimNis(' \0 APC \0\t\0 '), 'APC');
+    assert.equal(trimNis('a \0 b'), 'a \0 b');
+    assert.equal(trimNis('\0\0'), '');
+    assert.equal(trimNis('\r\n\u00a0x\u2028'), 'x');
   });
 });
 
