@@ -305,8 +305,10 @@ export class UpsBridge {
       ...(reading.nativeEvents ? [] : deriveEvents(prev, state)),
       ...added,
     ];
-    await this.out.setAvailability('online');
+    // State before availability: whoever sees `online` finds this reading retained, never
+    // the `comm_lost` state of an outage that just ended.
     await this.out.publishState(state, true);
+    await this.out.setAvailability('online');
     await this.out.publishEvents(events);
   }
 

@@ -51,7 +51,7 @@ async function polls(clock: ManualClock, n: number, ms = 1000): Promise<void> {
 }
 
 describe('UpsBridge', () => {
-  it('publishes availability, retained state and discovery after the first reading', async () => {
+  it('publishes retained state, then availability, and discovery after the first reading', async () => {
     const t = setup({ id: 'rack' });
     t.source.next = { data: ONLINE };
     await t.bridge.start();
@@ -59,8 +59,8 @@ describe('UpsBridge', () => {
     assert.deepEqual(
       t.publisher.messages.map((m) => [m.topic, m.retain]),
       [
-        ['ups2mqtt/rack/availability', true],
         ['ups2mqtt/rack/state', true],
+        ['ups2mqtt/rack/availability', true],
       ],
     );
     assert.equal(t.publisher.last('ups2mqtt/rack/availability')?.payload, 'online');
@@ -80,7 +80,7 @@ describe('UpsBridge', () => {
     await t.bridge.start();
     await tick(t.clock, 0);
     assert.equal(t.bridge.id, '3b1733x16096');
-    assert.equal(t.publisher.messages[0]?.topic, 'ups2mqtt/3b1733x16096/availability');
+    assert.equal(t.publisher.messages[0]?.topic, 'ups2mqtt/3b1733x16096/state');
   });
 
   it('falls back to an id from the source when the serial is a placeholder, and warns', async () => {
@@ -204,6 +204,25 @@ describe('UpsBridge', () => {
     assert.equal(t.bridge.currentAvailability, 'online');
     await tick(t.clock, 1);
     assert.equal(t.bridge.currentAvailability, 'offline');
+  });
+
+  it('after an outage publishes the fresh state before availability online', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    t.source.next = { error: new Ups2MqttError('CONNECT_FAILED', 'refused') };
+    await polls(t.clock, 3);
+    assert.equal(t.bridge.currentAvailability, 'offline');
+    t.publisher.clear();
+    t.source.next = { data: ONLINE };
+    await polls(t.clock, 1);
+    const order = t.publisher.messages
+      .filter((m) => m.topic !== 'ups2mqtt/rack/event')
+      .map(
+        (m) => `${m.topic}=${m.topic.endsWith('state') ? JSON.parse(m.payload).status : m.payload}`,
+      );
+    assert.deepEqual(order, ['ups2mqtt/rack/state=online', 'ups2mqtt/rack/availability=online']);
   });
 
   it('recovers by itself: online again, full state, comm_restored', async () => {
