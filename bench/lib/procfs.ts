@@ -3,7 +3,7 @@
  * the readers are thin file reads. Measuring from outside means the bridge runs unmodified.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Ups2MqttError } from '../../src/core/errors.ts';
 
 /** User and system CPU time of a process (all its threads), in clock ticks. */
@@ -108,20 +108,5 @@ export function readMachineTicks(): MachineTicks {
   return parseMachineStat(readFileSync('/proc/stat', 'utf8'));
 }
 
-/** Open descriptors of `pid` and how many of them are sockets, from /proc/<pid>/fd. */
-export function countDescriptors(pid: number): { fds: number; sockets: number } {
-  const dir = `/proc/${pid}/fd`;
-  let fds = 0;
-  let sockets = 0;
-  for (const name of readdirSync(dir)) {
-    let target: string;
-    try {
-      target = readlinkSync(`${dir}/${name}`);
-    } catch {
-      continue; // closed between the listing and the readlink
-    }
-    fds += 1;
-    if (target.startsWith('socket:')) sockets += 1;
-  }
-  return { fds, sockets };
-}
+// One reader of /proc/<pid>/fd for the fault campaign and the benches.
+export { countDescriptors } from '../../test/faults/harness.ts';
