@@ -22,7 +22,7 @@ import {
   brokerLogin,
   KEEP_ALL_OUTPUT,
   median,
-  mib,
+  resourceFigures,
   updatedAt,
 } from './mqtt-faults.ts';
 
@@ -133,12 +133,7 @@ describe(`mosquitto restarted ${RESTARTS} times under a publishing bridge`, {
     assert.ok(bridge.process.running(), bridge.process.output());
     const now = await bridge.settledSnapshot();
     t.diagnostic(
-      `mqtt-broker-restarts resources ${JSON.stringify({
-        before: { fds: baseline.fds, sockets: baseline.sockets, timers: baseline.timers },
-        after: { fds: now.fds, sockets: now.sockets, timers: now.timers },
-        heap_mib: { before: mib(baseline.heapUsed), after: mib(now.heapUsed) },
-        rss_mib: { before: mib(baseline.rss), after: mib(now.rss) },
-      })}`,
+      `mqtt-broker-restarts resources ${JSON.stringify(resourceFigures(baseline, now))}`,
     );
     // Default allowance: exactly the descriptors, sockets and timers of before; the heap
     // within 3 MiB (what is in flight at one instant, see harness.ts).

@@ -23,7 +23,7 @@ import {
   lineRate,
   logLines,
   MIB,
-  mib,
+  resourceFigures,
   WARN,
 } from './mqtt-faults.ts';
 
@@ -291,14 +291,7 @@ describe('command abuse over MQTT (sim:// source)', { timeout: 120_000 }, () => 
     assert.deepEqual(executed().slice(6), ['simulate.power_fail']);
     assert.ok(bridge.process.running(), bridge.process.output());
     const now = await bridge.settledSnapshot();
-    t.diagnostic(
-      `mqtt-command-abuse resources ${JSON.stringify({
-        before: { fds: baseline.fds, sockets: baseline.sockets, timers: baseline.timers },
-        after: { fds: now.fds, sockets: now.sockets, timers: now.timers },
-        heap_mib: { before: mib(baseline.heapUsed), after: mib(now.heapUsed) },
-        rss_mib: { before: mib(baseline.rss), after: mib(now.rss) },
-      })}`,
-    );
+    t.diagnostic(`mqtt-command-abuse resources ${JSON.stringify(resourceFigures(baseline, now))}`);
     assert.deepEqual(resourceGrowth(baseline, now), []);
   });
 

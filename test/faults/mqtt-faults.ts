@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { RecordedMessage } from '../helpers/mqtt-recorder.ts';
 import type { ManagedProcess } from '../helpers/process.ts';
+import type { ResourceSnapshot } from './harness.ts';
 
 /** A broker login whose password is random letters and digits (no URL encoding, no collision). */
 export function brokerLogin(label: string): { username: string; password: string } {
@@ -107,4 +108,14 @@ export const MIB = 1024 * 1024;
 /** Bytes as MiB with two decimals, for diagnostics. */
 export function mib(bytes: number): number {
   return round2(bytes / MIB);
+}
+
+/** Before/after resource figures of a fault test, as its diagnostic line prints them. */
+export function resourceFigures(before: ResourceSnapshot, after: ResourceSnapshot): object {
+  return {
+    before: { fds: before.fds, sockets: before.sockets, timers: before.timers },
+    after: { fds: after.fds, sockets: after.sockets, timers: after.timers },
+    heap_mib: { before: mib(before.heapUsed), after: mib(after.heapUsed) },
+    rss_mib: { before: mib(before.rss), after: mib(after.rss) },
+  };
 }
