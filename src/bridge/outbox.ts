@@ -29,6 +29,7 @@ export class UpsOutbox {
   upsId: string | undefined;
   /** The last published state (a copy: extensions edit states in place before publishing). */
   private published: UpsState | undefined;
+  private statePayload: string | undefined;
   private publishedAt = 0;
   private avail: Availability | undefined;
   private latest: UpsState | undefined;
@@ -56,9 +57,10 @@ export class UpsOutbox {
     const due = heartbeat && now - this.publishedAt >= this.deps.heartbeatIntervalMs;
     if (!due && samePublishable(this.published, state)) return;
     this.published = { ...state };
+    this.statePayload = JSON.stringify(state);
     this.publishedAt = now;
     this.deps.stats.statePublishes++;
-    await this.deps.publisher.publish(this.deps.topics.state(upsId), JSON.stringify(state), {
+    await this.deps.publisher.publish(this.deps.topics.state(upsId), this.statePayload, {
       retain: true,
     });
     this.deps.changed();
@@ -103,8 +105,9 @@ export class UpsOutbox {
     const state = this.latest;
     if (state === undefined) return;
     this.published = { ...state };
+    this.statePayload = JSON.stringify(state);
     this.publishedAt = this.deps.clock.now();
-    await this.deps.publisher.publish(this.deps.topics.state(this.upsId), JSON.stringify(state), {
+    await this.deps.publisher.publish(this.deps.topics.state(this.upsId), this.statePayload, {
       retain: true,
     });
   }
