@@ -1,4 +1,9 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, {
+  type IClientOptions,
+  type IClientSubscribeOptions,
+  type ISubscriptionMap,
+  type MqttClient,
+} from 'mqtt';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { PublishOptions } from '../core/ports.ts';
@@ -219,14 +224,23 @@ export class MqttGateway {
    * subscribed still shows `retain` (MQTT 3.1.1 brokers clear the flag on live delivery:
    * there only messages replayed from the retained store carry it).
    */
-  async subscribe(filter: string, fn: (msg: IncomingMessage) => void): Promise<() => void> {
+  async subscribe(
+    filter: string,
+    fn: (msg: IncomingMessage) => void,
+    { fresh = false }: { fresh?: boolean } = {},
+  ): Promise<() => void> {
     const entry = { filter, fn };
     this.handlers.push(entry);
     const client = this.client;
     if (client) {
+      const options: IClientSubscribeOptions =
+        this.opts.protocolVersion === 5 ? { qos: 1, rap: true } : { qos: 1 };
+      // mqtt.js sends no SUBSCRIBE for a filter it already holds at this QoS: it answers at
+      // once, and the broker sends no retained messages. `fresh` makes it send one anyway
+      // (the broker replaces the subscription and sends the retained messages again).
       await client.subscribeAsync(
-        filter,
-        this.opts.protocolVersion === 5 ? { qos: 1, rap: true } : { qos: 1 },
+        fresh ? ({ [filter]: options, resubscribe: true } as ISubscriptionMap) : filter,
+        options,
       );
     }
     return () => {
@@ -253,9 +267,15 @@ export class MqttGateway {
     const finished = new Promise<void>((resolve) => {
       finish = resolve;
     });
-    const stopScan = await this.subscribe(filter, (m) => {
-      if (m.retain) found.push(m);
-    });
+    // A fresh SUBSCRIBE even when the filter is held already (the live discovery watch):
+    // else the retained messages came with that earlier subscription, before this handler.
+    const stopScan = await this.subscribe(
+      filter,
+      (m) => {
+        if (m.retain) found.push(m);
+      },
+      { fresh: true },
+    );
     const stopSync = await this.subscribe(syncTopic, (m) => {
       if (m.payload.toString('utf8') === token) finish();
     });

@@ -70,8 +70,9 @@ class FakeClient extends EventEmitter {
     return new Promise((resolve) => this.pending.push(resolve));
   }
 
-  async subscribeAsync(filter: string): Promise<void> {
-    this.subscribed.push(filter);
+  async subscribeAsync(filter: string | Record<string, unknown>): Promise<void> {
+    if (typeof filter === 'string') this.subscribed.push(filter);
+    else this.subscribed.push(...Object.keys(filter).filter((k) => k !== 'resubscribe'));
   }
 
   unsubscribe(): this {
