@@ -394,13 +394,20 @@ export class UpsBridge {
     // re-arms this arrives at the end of a poll, so on a healthy peer the next deadline is
     // always about one interval away.
     const limit = this.opts.pollIntervalMs * 2;
-    this.watchdog = clock.setTimeout(() => {
-      this.watchdog = undefined;
-      void this.serialized(async () => {
-        if (clock.now() - this.lastSuccessAt >= limit)
-          await this.markUnreachable('no_reading_in_time');
-      });
-    }, limit);
+    const check = (wait: number): void => {
+      this.watchdog = clock.setTimeout(() => {
+        this.watchdog = undefined;
+        void this.serialized(async () => {
+          const quiet = clock.now() - this.lastSuccessAt;
+          if (quiet >= limit) await this.markUnreachable('no_reading_in_time');
+          // Node runs timers on the event loop's cached time, which can be a few ms behind
+          // Date.now() when armed: a timer then fires before its deadline by the wall clock.
+          // Wait out the rest; giving up left a hanging read online until it timed out twice.
+          else if (!this.watchdog && !this.stopped) check(limit - quiet);
+        });
+      }, wait);
+    };
+    check(limit);
   }
 
   /** Adds the self-test lifecycle where the UPS can test or reports test results. */

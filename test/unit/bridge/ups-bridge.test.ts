@@ -206,6 +206,39 @@ describe('UpsBridge', () => {
     assert.equal(t.bridge.currentAvailability, 'offline');
   });
 
+  it('still marks a hanging source offline when the watchdog timer fires a few ms early', async () => {
+    // Node's timers run on the loop's cached time, which can trail Date.now() when the timer
+    // is armed: the callback then comes a few ms before the deadline by the wall clock.
+    class EarlyClock extends ManualClock {
+      override setTimeout(fn: () => void, ms: number) {
+        return super.setTimeout(fn, ms > 3 ? ms - 3 : ms);
+      }
+    }
+    const clock = new EarlyClock(Date.parse('2026-11-21T10:00:00Z'));
+    const source = new ScriptedSource();
+    const bridge = new UpsBridge(
+      { id: 'rack', pollIntervalMs: 1000, heartbeatIntervalMs: 60_000, maxDataAgeS: 180 },
+      {
+        source,
+        publisher: new RecordingPublisher(),
+        topics: new Topics('ups2mqtt'),
+        clock,
+        logger: captureLogger().logger,
+      },
+    );
+    source.next = { data: ONLINE };
+    await bridge.start();
+    await tick(clock, 0);
+    assert.equal(bridge.currentAvailability, 'online');
+    source.next = 'hang';
+    await tick(clock, 1000);
+    await tick(clock, 997); // the watchdog fires here, 3 ms before its deadline
+    assert.equal(bridge.currentAvailability, 'online');
+    await tick(clock, 3);
+    assert.equal(bridge.currentAvailability, 'offline', 'offline two intervals after the reading');
+    await bridge.stop();
+  });
+
   it('after an outage publishes the fresh state before availability online', async () => {
     const t = setup({ id: 'rack' });
     t.source.next = { data: ONLINE };
