@@ -19,6 +19,10 @@
  *
  *   node --import tsx bench/idle.ts [--subjects branch,bare,main --main-dist /tmp/perfmain/dist/cli/main.js]
  *     [--values steady,linev] [--rounds 3] [--warmup 15] [--window 60] [--profile 0]
+ *     [--branch-flags="--no-opt;--max-opt=1"]
+ *
+ * `--branch-flags` adds one more subject per `;`-separated set of Node flags: the branch
+ * build started with those flags (`branch --no-opt`), measured in the same rotation.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,15 +49,21 @@ const FLAGS: Record<string, FlagSpec> = {
   warmup: { default: '15', help: 'seconds after the subject is up, before measuring' },
   window: { default: '60', help: 'seconds of each measured window' },
   profile: { default: '0', help: 'seconds of one extra branch run under --cpu-prof (0 = none)' },
+  'branch-flags': {
+    default: '',
+    help: 'extra subjects: the branch with these Node flags (sets separated by ";")',
+  },
   out: { default: 'idle', help: 'results file name under bench/results/' },
 };
 
 type Subject = 'branch' | 'bare' | 'main';
+/** A subject, or the branch with Node flags: `branch --no-opt`. */
+type Label = string;
 type Mode = 'steady' | 'linev';
 
 interface Window {
   round: number;
-  subject: Subject;
+  subject: Label;
   mode: Mode;
   cpuS: number;
   windowS: number;
@@ -73,10 +83,16 @@ runBench(async (registry) => {
     say(flagHelp('idle', 'CPU and RSS of one NIS UPS at 1 s against a bare-Node floor.', FLAGS));
     return;
   }
-  const subjects = flags.choices<Subject>('subjects', ['branch', 'bare', 'main']);
+  const baseSubjects = flags.choices<Subject>('subjects', ['branch', 'bare', 'main']);
+  const variants = flags
+    .text('branch-flags')
+    .split(';')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  const subjects: Label[] = [...baseSubjects, ...variants.map((v) => `branch ${v}`)];
   const modes = flags.choices<Mode>('values', ['steady', 'linev']);
   const mainDist = flags.text('main-dist');
-  if (subjects.includes('main') && mainDist === '') throw new Error('main needs --main-dist');
+  if (baseSubjects.includes('main') && mainDist === '') throw new Error('main needs --main-dist');
   const settings = {
     subjects,
     modes,
@@ -100,7 +116,7 @@ runBench(async (registry) => {
   const windows: Window[] = [];
   for (let round = 0; round < settings.rounds; round++) {
     for (const mode of modes) {
-      const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
+      const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Label);
       for (const subject of order) {
         const w = await measure(ctx, round, subject, mode);
         windows.push(w);
@@ -203,14 +219,15 @@ async function startSubject(
   return { proc: bridge.proc, stop: () => bridge.stop() };
 }
 
-async function measure(ctx: Ctx, roundNo: number, subject: Subject, mode: Mode): Promise<Window> {
+async function measure(ctx: Ctx, roundNo: number, subject: Label, mode: Mode): Promise<Window> {
   const { master, stop: stopMaster } = await startMaster(mode, ctx.settings.linevEveryS);
+  const [base, ...nodeArgs] = subject.split(' ') as [Subject, ...string[]];
   try {
     const firstState =
-      subject === 'bare'
+      base === 'bare'
         ? master.nextRequest('status', 30_000)
         : ctx.subscriber.waitFor((m) => m.topic === 'ups2mqtt/ups/state', 30_000);
-    const running = await startSubject(ctx, subject, master.port);
+    const running = await startSubject(ctx, base, master.port, nodeArgs);
     try {
       await firstState;
       await sleep(ctx.settings.warmupS * 1000);
@@ -293,7 +310,7 @@ async function profileRun(ctx: Ctx): Promise<unknown> {
 }
 
 interface SummaryRow {
-  subject: Subject;
+  subject: Label;
   mode: Mode;
   windows: number;
   cpuSPerHour: number;
@@ -306,12 +323,12 @@ interface SummaryRow {
 
 function summarize(
   windows: readonly Window[],
-  subjects: readonly Subject[],
+  subjects: readonly Label[],
   modes: readonly Mode[],
 ): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const mode of modes) {
-    const of = (s: Subject) => windows.filter((w) => w.subject === s && w.mode === mode);
+    const of = (s: Label) => windows.filter((w) => w.subject === s && w.mode === mode);
     const bare = of('bare');
     const bareCpu = bare.length > 0 ? median(bare.map((w) => w.cpuSPerHour)) : null;
     const bareRss = bare.length > 0 ? median(bare.map((w) => w.rssEndMb)) : null;
