@@ -20,6 +20,7 @@ interface Pair {
 export class TcpRelay {
   private readonly pairs = new Set<Pair>();
   private frozen = false;
+  private pingWaiters: (() => void)[] = [];
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -49,6 +50,14 @@ export class TcpRelay {
   /** Connection pairs open now. */
   get open(): number {
     return this.pairs.size;
+  }
+
+  /**
+   * Resolves when the broker's next PINGRESP (`d0 00`) has been passed on: freezing then
+   * leaves the client a whole keepalive and a half to notice, the longest it can take.
+   */
+  nextPingResponse(): Promise<void> {
+    return new Promise((resolve) => this.pingWaiters.push(resolve));
   }
 
   freeze(): void {
@@ -108,6 +117,11 @@ export class TcpRelay {
     };
     forward(client, upstream);
     forward(upstream, client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (chunk.length === 2 && chunk[0] === 0xd0 && chunk[1] === 0) {
+        for (const w of this.pingWaiters.splice(0)) w();
+      }
+    });
     if (!this.frozen) {
       client.resume();
       upstream.resume();
