@@ -13,6 +13,7 @@ import type {
 import type { SourceReading, UpsSource } from '../core/source.ts';
 import type { UpsState, UpsStateKey } from '../core/state.ts';
 import type { Topics } from '../mqtt/topics.ts';
+import { withDeadline } from '../util/deadline.ts';
 import { deriveEvents } from './derive-events.ts';
 import { derivedUpsId, identityFor } from './identity.ts';
 import { UpsOutbox } from './outbox.ts';
@@ -76,6 +77,8 @@ export class UpsBridge {
     lastReadMs: 0,
     lastReadingAt: 0,
   };
+  /** A reading waiting for the one being published (see handOver). */
+  private waiting: SourceReading | undefined;
   /** Readings, failures and the watchdog change shared state one at a time, in order. */
   private exclusive: Promise<void> = Promise.resolve();
 
@@ -232,13 +235,38 @@ export class UpsBridge {
       this.abort = undefined;
     }
     if (this.stopped) return false;
-    try {
-      await this.serialized(() => this.onReading(reading));
-    } catch (err) {
-      this.deps.logger.error({ err }, 'could not process a reading');
-      return false;
+    // The source answered: that is all the watchdog waits for, whatever the broker does.
+    this.lastSuccessAt = this.deps.clock.now();
+    this.armWatchdog();
+    return this.handOver(reading);
+  }
+
+  /**
+   * Publishes a reading, waiting for that at most one interval: a broker that went silent
+   * holds publishes until mqtt.js's keepalive gives up (1.5 keepalives), and polling goes on
+   * meanwhile (the UPS is not unreachable because the broker is). At most one reading waits
+   * behind the one being published; a newer one replaces it (the native events of both
+   * kept), so a stalled broker makes nothing pile up.
+   */
+  private async handOver(reading: SourceReading): Promise<boolean> {
+    if (this.waiting) {
+      this.waiting = { ...reading, events: [...this.waiting.events, ...reading.events] };
+      return true;
     }
-    return true;
+    this.waiting = reading;
+    const done = this.serialized(async () => {
+      const next = this.waiting;
+      this.waiting = undefined;
+      if (next) await this.onReading(next);
+    }).then(
+      () => true,
+      (err: unknown) => {
+        this.deps.logger.error({ err }, 'could not process a reading');
+        return false;
+      },
+    );
+    const outcome = await withDeadline(done, this.opts.pollIntervalMs, this.deps.clock);
+    return outcome === 'timeout' ? true : outcome;
   }
 
   private serialized(fn: () => Promise<void>): Promise<void> {

@@ -36,6 +36,16 @@ export interface IncomingMessage {
 
 export type { PublishOptions };
 
+/** A publish waiting for its acknowledgement. */
+interface Unacked {
+  /** mqtt.js's message id, when it was filed at once. */
+  readonly id: number | undefined;
+  /** Re-derived on every connect (state, availability): never sent again by mqtt.js. */
+  readonly replaceable: boolean;
+  readonly closed: Promise<'closed'>;
+  readonly close: () => void;
+}
+
 /** How the gateway gets its client: `mqtt.connect`, or a fake in tests. */
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
@@ -84,6 +94,8 @@ export class MqttGateway {
   private failing: { message: string; count: number; warnedAt: number } | undefined;
   private readonly connectFn: ConnectFn;
   private readonly clock: Clock;
+  /** QoS 1 publishes waiting for their acknowledgement (see onClosed). */
+  private readonly unacked = new Set<Unacked>();
 
   constructor(
     private readonly opts: GatewayOptions,
@@ -153,6 +165,7 @@ export class MqttGateway {
       this.connectedListeners.emit();
     });
     client.on('close', () => {
+      this.onClosed(client);
       if (this.isConnected) {
         this.isConnected = false;
         if (!this.stopping)
@@ -196,14 +209,35 @@ export class MqttGateway {
       }
       return false;
     }
+    const known = new Set(Object.keys(client.outgoing ?? {}));
+    const sent = client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
+    // mqtt.js files a QoS 1 publish under a new message id at once (unless it is still
+    // resending its store after a reconnect: then a close fails it by itself).
+    const id = Object.keys(client.outgoing ?? {}).find((k) => !known.has(k));
+    let closed: () => void = () => {};
+    const entry: Unacked = {
+      id: id === undefined ? undefined : Number(id),
+      replaceable: opts.queueWhileOffline !== true,
+      closed: new Promise<'closed'>((resolve) => {
+        closed = () => resolve('closed');
+      }),
+      close: () => closed(),
+    };
+    this.unacked.add(entry);
     try {
       // A broker that drops our packets (an overflowing queue drops acknowledgements too,
-      // mosquitto #3542) must not stall a poll forever: give up waiting after a bound.
+      // mosquitto #3542) must not stall a poll forever: give up waiting after a bound, or
+      // as soon as the connection is gone (no acknowledgement can come on it).
       const outcome = await withDeadline(
-        client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain }),
+        Promise.race([sent, entry.closed]),
         PUBLISH_ACK_TIMEOUT_MS,
         this.clock,
       );
+      if (outcome === 'closed') {
+        this.stats.publishFailures++;
+        this.logger.debug({ topic }, 'the connection closed before the broker acknowledged');
+        return false;
+      }
       if (outcome === 'timeout') {
         this.stats.publishFailures++;
         this.logger.warn({ topic }, 'the broker did not acknowledge a publish in time');
@@ -215,6 +249,22 @@ export class MqttGateway {
       this.stats.publishFailures++;
       this.logger.debug({ err, topic }, 'publish failed');
       return false;
+    } finally {
+      this.unacked.delete(entry);
+    }
+  }
+
+  /**
+   * The connection closed (a keepalive timeout on a silent broker, a reset): the publishes
+   * still waiting for an acknowledgement stop waiting. mqtt.js keeps them to send again
+   * after the reconnect, before its `connect`; state and availability must not be (they
+   * would be retained, out of date, after the return, until the bridge's announce replaced
+   * them), so they are withdrawn; events (`queueWhileOffline`) stay and arrive once.
+   */
+  private onClosed(client: MqttClient): void {
+    for (const u of this.unacked) {
+      if (u.replaceable && u.id !== undefined) client.removeOutgoingMessage(u.id);
+      u.close();
     }
   }
 

@@ -77,19 +77,22 @@ export class BridgeUnderTest {
 
   /**
    * Spawns `ups2mqtt run` with {@link bridgeEnv}(`env`) under `registry`; `ringChars` is how
-   * much of stdout and of stderr is kept (default 256 KiB; more to scan a whole run's logs).
+   * much of stdout and of stderr is kept (default 256 KiB; more to scan a whole run's logs);
+   * `preload` adds test modules imported before the CLI (after the probe), e.g. a fault
+   * injector that answers its own IPC messages (hid-fault-preload.ts).
    */
   static async start(
     registry: ProcessRegistry,
     name: string,
     env: Record<string, string>,
     args: readonly string[] = [],
-    options: { ringChars?: number } = {},
+    options: { ringChars?: number; preload?: readonly string[] } = {},
   ): Promise<BridgeUnderTest> {
+    const preloads = [PROBE, ...(options.preload ?? [])].flatMap((p) => ['--import', p]);
     const child = await registry.spawn(
       name,
       globalThis.process.execPath,
-      ['--expose-gc', '--import', 'tsx', '--import', PROBE, MAIN, 'run', ...args],
+      ['--expose-gc', '--import', 'tsx', ...preloads, MAIN, 'run', ...args],
       { env: bridgeEnv(env), ipc: true, ringChars: options.ringChars ?? 256 * 1024 },
     );
     return new BridgeUnderTest(child);

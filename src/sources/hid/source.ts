@@ -125,6 +125,11 @@ export class HidSource implements UpsSource {
       if (isUps2MqttError(err, 'ABORTED')) throw err;
       throw await this.lose(conn, err);
     }
+    if (this.lastProblem !== undefined) {
+      // Back only once it answers: a device that opens and then stalls again is not.
+      this.opts.logger.info({ device: deviceLabel(conn.device) }, 'HID UPS is back');
+      this.lastProblem = undefined;
+    }
     const test = poller.lookup('test');
     // A test result (passed, warning, error, aborted) ends a calibration we started.
     if (test !== undefined && test >= 1 && test <= 4) this.deepTestRunning = false;
@@ -218,17 +223,18 @@ export class HidSource implements UpsSource {
       });
     }
     const attached = this.attach(conn);
-    o.logger.info(
-      {
-        device: deviceLabel(conn.device),
-        layout: conn.layout,
-        quirks: conn.quirkIds,
-        commands: this.commands,
-        interrupt: !conn.quirks.noInterrupt,
-      },
-      this.lastProblem === undefined ? 'HID UPS opened' : 'HID UPS is back',
-    );
-    this.lastProblem = undefined;
+    const opened = {
+      device: deviceLabel(conn.device),
+      layout: conn.layout,
+      quirks: conn.quirkIds,
+      commands: this.commands,
+      interrupt: !conn.quirks.noInterrupt,
+    };
+    // After a problem, opening proves little (a stalled device opens, then times out again):
+    // readNow() says "is back" on the first answer, and keeps the problem until then, so a
+    // repeating failure stays one warning.
+    if (this.lastProblem === undefined) o.logger.info(opened, 'HID UPS opened');
+    else o.logger.debug(opened, 'HID UPS opened again; waiting for its first answer');
     return attached;
   }
 

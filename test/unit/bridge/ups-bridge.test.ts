@@ -51,6 +51,49 @@ async function polls(clock: ManualClock, n: number, ms = 1000): Promise<void> {
 }
 
 describe('UpsBridge', () => {
+  it('keeps polling while publishes hang (a silent broker) and never calls the UPS unreachable', async () => {
+    const t = setup({ id: 'rack' });
+    t.source.next = { data: ONLINE };
+    await t.bridge.start();
+    await tick(t.clock, 0);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const publish = t.publisher.publish.bind(t.publisher);
+    t.publisher.publish = async (...args) => {
+      await gate;
+      return publish(...args);
+    };
+    // On battery: the state publish hangs, as on a connection whose broker went silent.
+    t.source.next = { data: { ...ONLINE, online: false, on_battery: true } };
+    const before = t.source.reads;
+    await polls(t.clock, 5);
+    t.source.next = { data: ONLINE };
+    await polls(t.clock, 5);
+    assert.ok(t.source.reads - before >= 9, `polled ${t.source.reads - before} times in 10 s`);
+    assert.deepEqual(
+      t.lines.filter((l) => /unavailable|unreach/i.test(l.msg)).map((l) => l.msg),
+      [],
+    );
+    release();
+    await polls(t.clock, 2);
+    // The publish under way, then the latest reading (the 9 in between replaced each other):
+    // on battery and back, with both events, and never offline.
+    const onBattery = t.publisher
+      .on('ups2mqtt/rack/state')
+      .map((m) => (JSON.parse(m.payload) as { on_battery: boolean }).on_battery);
+    assert.deepEqual(onBattery, [false, true, false]);
+    assert.deepEqual(
+      t.publisher.on('ups2mqtt/rack/availability').map((m) => m.payload),
+      ['online'],
+    );
+    const events = t.publisher
+      .on('ups2mqtt/rack/event')
+      .map((m) => (JSON.parse(m.payload) as { event_type: string }).event_type);
+    assert.deepEqual(events, ['power_lost', 'power_restored']);
+  });
+
   it('publishes retained state, then availability, and discovery after the first reading', async () => {
     const t = setup({ id: 'rack' });
     t.source.next = { data: ONLINE };

@@ -123,6 +123,56 @@ describe('time limits and failures', () => {
     assert.equal((await source.read(signal())).data.online, true);
   });
 
+  it('a device that opens but stalls again is one warning, and "back" only once it answers', async () => {
+    const device = new ReplayDevice(loadCapture(ES850G2), 'replay:es');
+    const inner = new ReplayEnumerator(device);
+    let hang = false;
+    const enumerator: HidEnumerator = {
+      list: () => inner.list(),
+      async open(info) {
+        const t = await inner.open(info);
+        const getFeatureReport = (id: number, len: number) =>
+          hang ? new Promise<Uint8Array>(() => undefined) : t.getFeatureReport(id, len);
+        return Object.assign(Object.create(t) as HidTransport, { getFeatureReport });
+      },
+    };
+    const clock = new ManualClock();
+    const { logger, lines } = captureLogger();
+    const source = new HidSource({
+      description: 'hid://auto',
+      selector: {},
+      enumerator,
+      logger,
+      clock,
+      minGapMs: 0,
+      timeoutMs: 1000,
+    });
+    await source.read(signal());
+    hang = true;
+    for (let i = 0; i < 3; i++) {
+      const pending = source.read(signal());
+      await settle();
+      clock.advance(1000);
+      await assert.rejects(pending, (err) => isUps2MqttError(err, 'READ_TIMEOUT'));
+    }
+    const said = (msg: string) => lines.filter((l) => l.msg === msg).map((l) => l.level);
+    // Re-opened twice (the device still enumerates), timed out three times: one warning.
+    assert.deepEqual(said('HID UPS lost; it is looked for again on the next read'), [
+      'warn',
+      'debug',
+      'debug',
+    ]);
+    assert.deepEqual(said('HID UPS opened again; waiting for its first answer'), [
+      'debug',
+      'debug',
+    ]);
+    assert.deepEqual(said('HID UPS is back'), []);
+    hang = false;
+    assert.equal((await source.read(signal())).data.online, true);
+    assert.deepEqual(said('HID UPS is back'), ['info']);
+    assert.deepEqual(said('HID UPS opened'), ['info'], 'the first open only');
+  });
+
   it('a device held by another program: CONNECT_FAILED naming apcupsd/NUT', async () => {
     const device = new ReplayDevice(loadCapture(ES850G2), 'replay:es');
     const enumerator: HidEnumerator = {

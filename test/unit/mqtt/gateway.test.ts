@@ -39,6 +39,11 @@ class FakeClient extends EventEmitter {
   echoSync = true;
   private readonly pending: (() => void)[] = [];
   ended: boolean | undefined;
+  /** Unacknowledged QoS 1 publishes by message id, as mqtt.js files them. */
+  readonly outgoing: Record<number, { fail: (err: Error) => void }> = {};
+  /** Message ids withdrawn with removeOutgoingMessage. */
+  readonly removed: number[] = [];
+  private nextId = 1;
 
   publish(topic: string, payload: string | Buffer, opts: { qos?: number; retain?: boolean }) {
     this.sent.push({
@@ -67,7 +72,21 @@ class FakeClient extends EventEmitter {
       queueMicrotask(() => this.deliver(topic, String(payload), false));
     }
     if (this.autoAck) return Promise.resolve();
-    return new Promise((resolve) => this.pending.push(resolve));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.outgoing[id] = { fail: reject };
+      this.pending.push(() => {
+        delete this.outgoing[id];
+        resolve();
+      });
+    });
+  }
+
+  removeOutgoingMessage(id: number): this {
+    this.removed.push(id);
+    this.outgoing[id]?.fail(new Error('Message removed'));
+    delete this.outgoing[id];
+    return this;
   }
 
   async subscribeAsync(filter: string | Record<string, unknown>): Promise<void> {
@@ -222,6 +241,32 @@ describe('MqttGateway', () => {
       assert.equal(await t.gateway.publish('ups2mqtt/x/state', '{}', { retain: true }), true);
       assert.equal(t.gateway.stats.publishes, 1);
       assert.equal(t.clock.pending(), 0);
+    },
+  );
+
+  it(
+    'stops waiting for acknowledgements when the connection closes; only events are resent',
+    FAST,
+    async () => {
+      const t = setup();
+      t.gateway.start();
+      t.client.emit('connect');
+      t.client.autoAck = false;
+      const state = t.gateway.publish('ups2mqtt/x/state', '{"on_battery":true}', { retain: true });
+      const event = t.gateway.publish('ups2mqtt/x/event', '{"event_type":"outage_started"}', {
+        retain: false,
+        queueWhileOffline: true,
+      });
+      await settle();
+      // A silent broker: mqtt.js's keepalive gives up and closes the connection.
+      t.client.emit('close');
+      assert.deepEqual(await Promise.all([state, event]), [false, false], 'no deadline waited for');
+      // mqtt.js would send both again after the reconnect: the state (id 1) is withdrawn,
+      // since the bridge announces the current one; the event (id 2) stays, to arrive once.
+      assert.deepEqual(t.client.removed, [1]);
+      assert.deepEqual(Object.keys(t.client.outgoing), ['2']);
+      assert.equal(t.gateway.stats.publishFailures, 2);
+      assert.equal(t.clock.pending(), 0, 'no deadline timer left');
     },
   );
 
