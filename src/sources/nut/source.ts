@@ -10,7 +10,12 @@ import type {
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
 import { describeNutSpec, NUT_ALL_UPSES, type SourceSpec } from '../uri.ts';
-import { NutClient, type NutClientOptions, sendNutCommand } from './client.ts';
+import {
+  DEFAULT_NUT_RETRY_GAP_MS,
+  NutClient,
+  type NutClientOptions,
+  sendNutCommand,
+} from './client.ts';
 import { mapNutVars } from './map.ts';
 import { type NutUpsEntry, parseCmdList, parseUpsList, parseVarList } from './parse.ts';
 
@@ -54,6 +59,10 @@ export class NutSource implements UpsSource {
   private identity: UpsData | undefined;
   private lastWarnings = '';
   private closed = false;
+  /** A read is in flight. */
+  private reading = false;
+  /** The last read failed for want of a working connection to upsd (not an ERR reply). */
+  private lostConnection = false;
 
   constructor(private readonly opts: NutSourceOptions) {
     this.description = describeNutSpec(opts.spec);
@@ -67,6 +76,21 @@ export class NutSource implements UpsSource {
   async open(): Promise<void> {}
 
   async read(signal: AbortSignal): Promise<SourceReading> {
+    this.reading = true;
+    try {
+      const reading = await this.readOnce(signal);
+      this.lostConnection = false;
+      return reading;
+    } catch (err) {
+      // An ERR reply came over a working connection; anything else did not get through.
+      this.lostConnection = !(isUps2MqttError(err) && err.context.nutError !== undefined);
+      throw err;
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async readOnce(signal: AbortSignal): Promise<SourceReading> {
     const ups = this.opts.spec.ups;
     let vars: Map<string, string>;
     try {
@@ -100,9 +124,16 @@ export class NutSource implements UpsSource {
     return { data: mapped.data, events: [], nativeEvents: false, unknown: mapped.unknown };
   }
 
-  /** NUT pushes nothing: changes are seen by polling. */
-  onWake(_listener: () => void): () => void {
-    return () => {};
+  /**
+   * NUT pushes nothing: changes are seen by polling. The one wake-up: when the connection
+   * shared with the other UPSes of this upsd opens (another UPS's poll reconnected) while
+   * this UPS's last read failed for want of it, so this UPS is back at once instead of at
+   * its next poll (the shared client makes one connect attempt per gap, not one per UPS).
+   */
+  onWake(listener: () => void): () => void {
+    return this.opts.client.onConnect(() => {
+      if (this.lostConnection && !this.reading && !this.closed) listener();
+    });
   }
 
   /**
@@ -195,16 +226,21 @@ export interface NutClientSettings {
   timeoutMs: number;
   /** PEM CA certificate(s) for STARTTLS. */
   ca?: Buffer | undefined;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
 }
 
 /**
  * One {@link NutClient} per upsd (host, port, TLS mode), shared by all the UPSes read from
- * it and closed when the last of them closes. Created once by the composition root.
+ * it and closed when the last of them closes. Created once by the composition root. The
+ * client's gap between connect attempts is ¾ of the shortest poll interval of the UPSes
+ * holding it: with the shared poll ticker a UPS's polls can come up to a slot (at most a
+ * quarter interval) closer than the interval, and each of them must still get to try, so
+ * upsd is read again within one interval of answering; more UPSes add no attempts.
  */
 export class NutClientRegistry {
-  private readonly clients = new Map<string, { client: NutClient; refs: number }>();
+  private readonly clients = new Map<
+    string,
+    { client: NutClient; refs: number; intervals: number[] }
+  >();
 
   constructor(
     private readonly settings: NutClientSettings,
@@ -214,7 +250,7 @@ export class NutClientRegistry {
 
   /** Connection options for an endpoint (also used for the per-command connections). */
   connectionOptions(spec: Extract<SourceSpec, { kind: 'nut' }>): Omit<NutClientOptions, 'logger'> {
-    const { timeoutMs, ca, backoffBaseMs, backoffMaxMs } = this.settings;
+    const { timeoutMs, ca } = this.settings;
     return {
       host: spec.host,
       port: spec.port,
@@ -223,25 +259,34 @@ export class NutClientRegistry {
       connectTimeoutMs: timeoutMs,
       readTimeoutMs: timeoutMs,
       clock: this.clock,
-      ...(backoffBaseMs === undefined ? {} : { backoffBaseMs }),
-      ...(backoffMaxMs === undefined ? {} : { backoffMaxMs }),
     };
   }
 
-  /** The shared client of the spec's upsd and its release function. */
-  acquire(spec: Extract<SourceSpec, { kind: 'nut' }>): { client: NutClient; release: () => void } {
+  /**
+   * The shared client of the spec's upsd and its release function; `pollIntervalMs` is how
+   * often the caller reads through it (none for a one-off request).
+   */
+  acquire(
+    spec: Extract<SourceSpec, { kind: 'nut' }>,
+    pollIntervalMs?: number,
+  ): { client: NutClient; release: () => void } {
     const key = `${spec.host}\u0000${spec.port}\u0000${spec.tls}`;
     let entry = this.clients.get(key);
     if (entry === undefined) {
       entry = {
         client: new NutClient({ ...this.connectionOptions(spec), logger: this.logger }),
         refs: 0,
+        intervals: [],
       };
       this.clients.set(key, entry);
     }
     entry.refs++;
     entry.client.reopen();
     const held = entry;
+    if (pollIntervalMs !== undefined) {
+      held.intervals.push(pollIntervalMs);
+      held.client.retryGapMs = retryGapFor(held.intervals);
+    }
     let released = false;
     return {
       client: held.client,
@@ -249,6 +294,10 @@ export class NutClientRegistry {
         if (released) return;
         released = true;
         held.refs--;
+        if (pollIntervalMs !== undefined) {
+          held.intervals.splice(held.intervals.indexOf(pollIntervalMs), 1);
+          held.client.retryGapMs = retryGapFor(held.intervals);
+        }
         if (held.refs === 0) {
           held.client.close();
           this.clients.delete(key);
@@ -271,12 +320,20 @@ export class NutClientRegistry {
   }
 }
 
+/** ¾ of the shortest of `intervals` (see {@link NutClientRegistry}); the default without any. */
+export function retryGapFor(intervals: readonly number[]): number {
+  if (intervals.length === 0) return DEFAULT_NUT_RETRY_GAP_MS;
+  return Math.floor(Math.min(...intervals) * 0.75);
+}
+
 /** What {@link createNutSource} needs besides the URI. */
 export interface NutSourceDeps {
   registry: NutClientRegistry;
   knownCommands: ReadonlySet<string>;
   logger: Logger;
   clock: Clock;
+  /** How often the UPS is read (sets the shared client's gap between connect attempts). */
+  pollIntervalMs?: number | undefined;
 }
 
 /** Builds a {@link NutSource} for one named UPS (`nut://host/*` is expanded before this). */
@@ -290,7 +347,7 @@ export function createNutSource(
       `${describeNutSpec(spec)} names every UPS of upsd; it is expanded into one source per UPS at start-up`,
     );
   }
-  const { client, release } = deps.registry.acquire(spec);
+  const { client, release } = deps.registry.acquire(spec, deps.pollIntervalMs);
   return new NutSource({
     spec,
     client,
