@@ -33,8 +33,8 @@ import { BridgeUnderTest, resourceGrowth } from './harness.ts';
  * with 0.5 s every cycle met the bridge's polls at the same phase.
  */
 const INTERVAL_MS = 550;
-const UPSD_CYCLES = 16;
-const DRIVER_CYCLES = 4;
+const UPSD_CYCLES = 10;
+const DRIVER_CYCLES = 2;
 const UPSES = ['rack', 'desk'] as const;
 
 function dev(serial: string): string {
@@ -52,16 +52,19 @@ function dev(serial: string): string {
 }
 
 /**
- * Waits a share of the poll interval that differs from cycle to cycle (an even spread over
- * the cycles, in a scrambled order). The restart follows the `offline` the bridge published
- * right after a poll, and upsd and its drivers take a steady time to serve data again, so
- * without it every cycle would meet the bridge's polls at the same phase, and the figures
- * would show one point of the 0–1 interval range instead of the whole of it.
+ * How long cycle `cycle` of `cycles` keeps the peer down after the UPS went offline: a share
+ * of the poll interval that differs from cycle to cycle (an even spread, in a scrambled
+ * order), so the return meets the bridge's polls at every phase rather than one (the
+ * restart follows the `offline` published right after a poll), plus 0, 2, 4 or 6 intervals
+ * when `longer`: a restart of a second or two ends before a backoff has grown, only a
+ * longer outage shows one.
  */
-function phaseShift(cycle: number, cycles: number): Promise<void> {
+function downtimeMs(cycle: number, cycles: number, longer: boolean): number {
   const share = ((cycle * 7) % cycles) / cycles;
-  return new Promise((resolve) => setTimeout(resolve, share * INTERVAL_MS));
+  return (share + (longer ? 2 * (cycle % 4) : 0)) * INTERVAL_MS;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What every real reading of either UPS shows. */
 const REAL = { status: 'online', battery_charge_pct: 100, input_voltage_v: 231, load_pct: 17 };
@@ -85,7 +88,7 @@ async function firstAnswer(
     }
     if (line === `VAR ${ups} ups.status "OL"`) return { at: Date.now(), before };
     before.set(line, (before.get(line) ?? 0) + 1);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
   }
   throw new Error(`upsd gave no data of ${ups} in time`);
 }
@@ -123,7 +126,7 @@ describe('fault: upsd and its driver killed and restarted while read over nut://
     });
     for (const id of UPSES) await availabilityAfter(rec, id, 'online', 0, 20_000);
     // Several polls in, so lazily created things (the kept connection, caches) exist.
-    await new Promise((resolve) => setTimeout(resolve, 4 * INTERVAL_MS));
+    await sleep(4 * INTERVAL_MS);
     baseline = await bridge.settledSnapshot();
     campaignStart = Date.now();
   });
@@ -158,12 +161,14 @@ describe('fault: upsd and its driver killed and restarted while read over nut://
       const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
       const killedAt = Date.now();
       await nut.stopUpsd(signal);
+      // Counted from the exit: upsd answers on for a moment after SIGTERM.
+      const goneAt = Date.now();
       for (const id of UPSES) {
         const down = await availabilityAfter(rec, id, 'offline', killedAt, 10_000);
-        offline.push(down.receivedAt - killedAt);
+        offline.push(down.receivedAt - goneAt);
       }
 
-      await phaseShift(i, UPSD_CYCLES);
+      await sleep(downtimeMs(i, UPSD_CYCLES, true));
       const restartedAt = Date.now();
       const starting = nut.startUpsd();
       const answers = await Promise.all(
@@ -189,6 +194,8 @@ describe('fault: upsd and its driver killed and restarted while read over nut://
       intervalMs: INTERVAL_MS,
       offline: off,
       backOnline: on,
+      offlineMs: offline,
+      backOnlineMs: online,
       upsdRestartToDataMs: latencyFigures(upsdStartMs, INTERVAL_MS),
       answersBeforeData: Object.fromEntries(answersBefore),
     });
@@ -211,13 +218,14 @@ describe('fault: upsd and its driver killed and restarted while read over nut://
       const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM';
       const killedAt = Date.now();
       await nut.stopDriver(lost, signal);
+      const goneAt = Date.now();
       const down = await availabilityAfter(rec, lost, 'offline', killedAt, 10_000);
-      offline.push(down.receivedAt - killedAt);
+      offline.push(down.receivedAt - goneAt);
       const reduced = statesSince(rec, lost, killedAt).find((s) => s.status === 'comm_lost');
       assert.ok(reduced, `driver cycle ${i}: a comm_lost state`);
       assert.equal(reduced.serial_number, 'AS000000000', 'the identity stays');
 
-      await phaseShift(i, DRIVER_CYCLES);
+      await sleep(downtimeMs(i, DRIVER_CYCLES, false));
       const restartedAt = Date.now();
       await nut.startDriver(lost);
       const answer = await firstAnswer(nut, lost, restartedAt + 20_000);
