@@ -479,18 +479,16 @@ export class NutClient {
   private run<T>(fn: (c: NutConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
     // The gap is measured between the times requests are asked, not the times they reach
     // the head of the queue: a UPS's polls are one interval apart however long the
-    // requests queued before them took.
-    const askedAt = this.clock.now();
+    // requests queued before them took. On the monotonic clock: a wall clock set back must
+    // not hold the next attempt off by as much.
+    const clock = this.opts.clock ?? systemClock;
+    const askedAt = clock.monotonicNow ? clock.monotonicNow() : clock.now();
     const task = this.queue.then(async () => {
       const conn = await this.connection(askedAt, signal);
       return fn(conn);
     });
     this.queue = task.catch(() => {});
     return task;
-  }
-
-  private get clock(): Clock {
-    return this.opts.clock ?? systemClock;
   }
 
   private async connection(askedAt: number, signal?: AbortSignal): Promise<NutConnection> {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TLSSocket } from 'node:tls';
 import pino from 'pino';
-import { ManualClock, systemClock } from '../../../src/core/clock.ts';
+import { type Clock, ManualClock, systemClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError } from '../../../src/core/errors.ts';
 import { NutClient, sendNutCommand } from '../../../src/sources/nut/client.ts';
 import {
@@ -226,6 +226,31 @@ describe('NutClient', () => {
     clock.advance(200); // the queue took a while: still the second's turn to try
     await assert.rejects(
       second,
+      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === undefined,
+    );
+    assert.equal(c.attempts, 2);
+    c.close();
+  });
+
+  it('a wall clock set back an hour does not hold the next attempt off', async () => {
+    const s = await upsd();
+    const port = s.port;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    const monotonic = new ManualClock(0);
+    let wall = 1_800_000_000_000;
+    const clock: Clock = {
+      now: () => wall,
+      monotonicNow: () => monotonic.now(),
+      setTimeout: (fn, ms) => monotonic.setTimeout(fn, ms),
+      clearTimeout: (handle) => monotonic.clearTimeout(handle),
+    };
+    const c = client(port, { clock, retryGapMs: 750 });
+    await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'CONNECT_FAILED'));
+    wall -= 3_600_000;
+    monotonic.advance(750);
+    await assert.rejects(
+      c.list('VAR ups'),
       (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === undefined,
     );
     assert.equal(c.attempts, 2);
