@@ -132,6 +132,7 @@ export async function startBridge(
       logger: logger.child({ module: 'source', ups: ups.id }),
       clock,
       nis: config.nis,
+      pollIntervalMs: ups.pollIntervalMs,
       ...(nutRegistry ? { nut: { registry: nutRegistry, knownCommands: KNOWN_COMMANDS } } : {}),
     });
     const dataDeps = {

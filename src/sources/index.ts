@@ -10,6 +10,8 @@ export interface SourceDeps {
   logger: Logger;
   clock: Clock;
   nis: { timeoutMs: number; eventsIntervalMs: number; reuseConnection?: boolean };
+  /** How often the UPS is read (`nut://` paces its reconnect attempts by it). */
+  pollIntervalMs?: number;
   /**
    * For `nut://`: the connections shared per upsd (one registry per process, made by the
    * composition root) and the command names the command framework knows.
@@ -70,6 +72,7 @@ export async function createSource(spec: SourceSpec, deps: SourceDeps): Promise<
         knownCommands: deps.nut.knownCommands,
         logger: deps.logger,
         clock: deps.clock,
+        pollIntervalMs: deps.pollIntervalMs,
       });
     }
     default:

@@ -53,9 +53,11 @@ export interface NutHandle {
   readonly env: NodeJS.ProcessEnv;
   /** Rewrites a UPS's .dev file (and moves its mtime forward so dummy-ups reads it again). */
   writeDev(name: string, text: string): Promise<void>;
-  stopDriver(name: string): Promise<void>;
+  /** Stops a driver: SIGTERM (then SIGKILL after a grace), or SIGKILL at once. */
+  stopDriver(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   startDriver(name: string): Promise<void>;
-  stopUpsd(): Promise<void>;
+  /** Stops upsd: SIGTERM (then SIGKILL after a grace), or SIGKILL at once. */
+  stopUpsd(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   startUpsd(): Promise<void>;
   /** upsd's output so far (stdout + stderr). */
   upsdOutput(): string;
@@ -169,11 +171,11 @@ class Nut implements NutHandle {
     );
   }
 
-  async stopDriver(name: string): Promise<void> {
+  async stopDriver(name: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const proc = this.drivers.get(name);
     if (!proc) return;
     this.drivers.delete(name);
-    await proc.stop();
+    await halt(proc, signal);
     this.outputs.set(name, (this.outputs.get(name) ?? '') + proc.output());
   }
 
@@ -200,11 +202,11 @@ class Nut implements NutHandle {
     );
   }
 
-  async stopUpsd(): Promise<void> {
+  async stopUpsd(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const proc = this.upsd;
     this.upsd = undefined;
     if (!proc) return;
-    await proc.stop();
+    await halt(proc, signal);
     this.upsdLog += proc.output();
   }
 
@@ -249,4 +251,14 @@ class Nut implements NutHandle {
     for (const name of [...this.drivers.keys()]) await this.stopDriver(name);
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** SIGTERM with the registry's grace and SIGKILL after it, or SIGKILL at once. */
+async function halt(proc: ManagedProcess, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  if (signal === 'SIGTERM') {
+    await proc.stop();
+    return;
+  }
+  proc.kill('SIGKILL');
+  await proc.exited;
 }

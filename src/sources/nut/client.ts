@@ -398,33 +398,47 @@ export class NutConnection {
   }
 }
 
-/** Options of {@link NutClient}: a connection's, plus the reconnect backoff. */
+/** Options of {@link NutClient}: a connection's, plus the least gap between connect attempts. */
 export interface NutClientOptions extends NutConnectionOptions {
-  /** First wait after a failed connect (default 500 ms); doubles per failure. */
-  backoffBaseMs?: number;
-  /** Longest wait between connect attempts (default 10 s). */
-  backoffMaxMs?: number;
+  /** Initial {@link NutClient.retryGapMs} (default 750 ms: ¾ of the default poll interval). */
+  retryGapMs?: number;
 }
+
+/** Gap between connect attempts when nobody says otherwise (¾ of the default 1 s poll). */
+export const DEFAULT_NUT_RETRY_GAP_MS = 750;
 
 /**
  * The kept connection to one upsd, shared by every UPS read from it. Requests queue and go
- * one at a time. A broken connection is replaced at the next request; after a failed
- * connect the next attempt waits a backoff that doubles up to `backoffMaxMs`, and requests
- * in that window fail at once (CONNECT_FAILED with `retryInMs`) instead of each UPS of the
- * daemon hammering it.
+ * one at a time. A broken connection is replaced at the next request. After a failed
+ * connect, the next attempt is made by the first request asked at least `retryGapMs` after
+ * the one that failed, however many failures came before (no backoff: upsd is read again
+ * within one poll interval of answering, docs/reliability.md); requests asked in between
+ * fail at once (the connect error, with `retryInMs`), so the UPSes of one upsd make one
+ * attempt per gap between them, not one each. Whoever registered with {@link onConnect} is
+ * told when a connection opens, so a UPS refused in the gap can be read at once.
  */
 export class NutClient {
   private conn: NutConnection | undefined;
   private connecting: Promise<NutConnection> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private failures = 0;
-  private nextAttemptAt = 0;
+  /** When the request that made the last failed connect attempt was asked. */
+  private lastAttemptAt = 0;
   private lastConnectError: Ups2MqttError | undefined;
+  private readonly connectListeners = new Set<() => void>();
   private closed = false;
   /** Times a connection was opened (for tests and metrics). */
   connects = 0;
+  /** Times a connection was tried (for tests and metrics). */
+  attempts = 0;
+  /**
+   * Least time between the requests that may try to connect (the registry sets ¾ of the
+   * shortest poll interval of the UPSes sharing this client).
+   */
+  retryGapMs: number;
 
-  constructor(private readonly opts: NutClientOptions) {}
+  constructor(private readonly opts: NutClientOptions) {
+    this.retryGapMs = opts.retryGapMs ?? DEFAULT_NUT_RETRY_GAP_MS;
+  }
 
   /** `host:port` for messages. */
   get where(): string {
@@ -441,6 +455,14 @@ export class NutClient {
     return this.run((c) => c.single(request, signal), signal);
   }
 
+  /** Calls `listener` each time a connection to upsd opens; returns the unsubscribe. */
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => {
+      this.connectListeners.delete(listener);
+    };
+  }
+
   /** Closes the kept connection; later requests open a new one (unless closed for good). */
   close(): void {
     this.closed = true;
@@ -455,15 +477,21 @@ export class NutClient {
   }
 
   private run<T>(fn: (c: NutConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // The gap is measured between the times requests are asked, not the times they reach
+    // the head of the queue: a UPS's polls are one interval apart however long the
+    // requests queued before them took. On the monotonic clock: a wall clock set back must
+    // not hold the next attempt off by as much.
+    const clock = this.opts.clock ?? systemClock;
+    const askedAt = clock.monotonicNow ? clock.monotonicNow() : clock.now();
     const task = this.queue.then(async () => {
-      const conn = await this.connection(signal);
+      const conn = await this.connection(askedAt, signal);
       return fn(conn);
     });
     this.queue = task.catch(() => {});
     return task;
   }
 
-  private async connection(signal?: AbortSignal): Promise<NutConnection> {
+  private async connection(askedAt: number, signal?: AbortSignal): Promise<NutConnection> {
     if (this.closed) {
       throw new Ups2MqttError('ABORTED', `NUT client of ${this.where} is closed`, {
         context: { host: this.opts.host, port: this.opts.port },
@@ -471,32 +499,22 @@ export class NutClient {
     }
     if (this.conn?.usable) return this.conn;
     this.conn = undefined;
-    const clock = this.opts.clock ?? systemClock;
-    const wait = this.nextAttemptAt - clock.now();
-    if (wait > 0 && this.lastConnectError) {
-      throw new Ups2MqttError(
-        this.lastConnectError.code,
-        `${this.lastConnectError.message} (next attempt in ${Math.ceil(wait / 1000)} s)`,
-        {
-          cause: this.lastConnectError,
-          context: { ...this.lastConnectError.context, retryInMs: wait },
-        },
-      );
+    const last = this.lastConnectError;
+    const wait = this.lastAttemptAt + this.retryGapMs - askedAt;
+    if (last && wait > 0) {
+      throw new Ups2MqttError(last.code, `${last.message} (next attempt in ${wait} ms)`, {
+        cause: last,
+        context: { ...last.context, retryInMs: wait },
+      });
     }
+    this.attempts++;
     this.connecting ??= NutConnection.open(this.opts, signal);
+    let conn: NutConnection;
     try {
-      const conn = await this.connecting;
-      this.connects++;
-      this.failures = 0;
-      this.lastConnectError = undefined;
-      this.conn = conn;
-      return conn;
+      conn = await this.connecting;
     } catch (err) {
       if (!isUps2MqttError(err, 'ABORTED')) {
-        this.failures++;
-        const base = this.opts.backoffBaseMs ?? 500;
-        const max = this.opts.backoffMaxMs ?? 10_000;
-        this.nextAttemptAt = clock.now() + Math.min(max, base * 2 ** (this.failures - 1));
+        this.lastAttemptAt = askedAt;
         this.lastConnectError = isUps2MqttError(err)
           ? err
           : new Ups2MqttError('CONNECT_FAILED', String(err));
@@ -505,6 +523,17 @@ export class NutClient {
     } finally {
       this.connecting = undefined;
     }
+    this.connects++;
+    this.lastConnectError = undefined;
+    this.conn = conn;
+    for (const listener of [...this.connectListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.opts.logger.error({ err }, 'NUT connect listener failed');
+      }
+    }
+    return conn;
   }
 }
 

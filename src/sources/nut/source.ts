@@ -10,9 +10,13 @@ import type {
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
 import { describeNutSpec, NUT_ALL_UPSES, type SourceSpec } from '../uri.ts';
-import { NutClient, type NutClientOptions, sendNutCommand } from './client.ts';
+import { type NutClient, type NutClientOptions, sendNutCommand } from './client.ts';
 import { mapNutVars } from './map.ts';
-import { type NutUpsEntry, parseCmdList, parseUpsList, parseVarList } from './parse.ts';
+import { parseCmdList, parseVarList } from './parse.ts';
+import type { NutClientRegistry } from './registry.ts';
+
+// The registry lived here first; its importers keep this path.
+export { NutClientRegistry, type NutClientSettings, retryGapFor } from './registry.ts';
 
 /** Identity keys carried into the comm-lost reading, so the device stays the same. */
 const IDENTITY_KEYS = ['model', 'serial_number', 'manufacturer', 'firmware', 'ups_name'] as const;
@@ -54,6 +58,10 @@ export class NutSource implements UpsSource {
   private identity: UpsData | undefined;
   private lastWarnings = '';
   private closed = false;
+  /** A read is in flight. */
+  private reading = false;
+  /** The last read failed for want of a working connection to upsd (not an ERR reply). */
+  private lostConnection = false;
 
   constructor(private readonly opts: NutSourceOptions) {
     this.description = describeNutSpec(opts.spec);
@@ -67,6 +75,21 @@ export class NutSource implements UpsSource {
   async open(): Promise<void> {}
 
   async read(signal: AbortSignal): Promise<SourceReading> {
+    this.reading = true;
+    try {
+      const reading = await this.readOnce(signal);
+      this.lostConnection = false;
+      return reading;
+    } catch (err) {
+      // An ERR reply came over a working connection; anything else did not get through.
+      this.lostConnection = !(isUps2MqttError(err) && err.context.nutError !== undefined);
+      throw err;
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async readOnce(signal: AbortSignal): Promise<SourceReading> {
     const ups = this.opts.spec.ups;
     let vars: Map<string, string>;
     try {
@@ -100,9 +123,16 @@ export class NutSource implements UpsSource {
     return { data: mapped.data, events: [], nativeEvents: false, unknown: mapped.unknown };
   }
 
-  /** NUT pushes nothing: changes are seen by polling. */
-  onWake(_listener: () => void): () => void {
-    return () => {};
+  /**
+   * NUT pushes nothing: changes are seen by polling. The one wake-up: when the connection
+   * shared with the other UPSes of this upsd opens (another UPS's poll reconnected) while
+   * this UPS's last read failed for want of it, so this UPS is back at once instead of at
+   * its next poll (the shared client makes one connect attempt per gap, not one per UPS).
+   */
+  onWake(listener: () => void): () => void {
+    return this.opts.client.onConnect(() => {
+      if (this.lostConnection && !this.reading && !this.closed) listener();
+    });
   }
 
   /**
@@ -190,93 +220,14 @@ function errInfo(err: unknown): Record<string, unknown> {
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Settings {@link NutClientRegistry} gives every connection. */
-export interface NutClientSettings {
-  timeoutMs: number;
-  /** PEM CA certificate(s) for STARTTLS. */
-  ca?: Buffer | undefined;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-}
-
-/**
- * One {@link NutClient} per upsd (host, port, TLS mode), shared by all the UPSes read from
- * it and closed when the last of them closes. Created once by the composition root.
- */
-export class NutClientRegistry {
-  private readonly clients = new Map<string, { client: NutClient; refs: number }>();
-
-  constructor(
-    private readonly settings: NutClientSettings,
-    private readonly logger: Logger,
-    private readonly clock: Clock,
-  ) {}
-
-  /** Connection options for an endpoint (also used for the per-command connections). */
-  connectionOptions(spec: Extract<SourceSpec, { kind: 'nut' }>): Omit<NutClientOptions, 'logger'> {
-    const { timeoutMs, ca, backoffBaseMs, backoffMaxMs } = this.settings;
-    return {
-      host: spec.host,
-      port: spec.port,
-      tls: spec.tls,
-      ...(ca ? { ca } : {}),
-      connectTimeoutMs: timeoutMs,
-      readTimeoutMs: timeoutMs,
-      clock: this.clock,
-      ...(backoffBaseMs === undefined ? {} : { backoffBaseMs }),
-      ...(backoffMaxMs === undefined ? {} : { backoffMaxMs }),
-    };
-  }
-
-  /** The shared client of the spec's upsd and its release function. */
-  acquire(spec: Extract<SourceSpec, { kind: 'nut' }>): { client: NutClient; release: () => void } {
-    const key = `${spec.host}\u0000${spec.port}\u0000${spec.tls}`;
-    let entry = this.clients.get(key);
-    if (entry === undefined) {
-      entry = {
-        client: new NutClient({ ...this.connectionOptions(spec), logger: this.logger }),
-        refs: 0,
-      };
-      this.clients.set(key, entry);
-    }
-    entry.refs++;
-    entry.client.reopen();
-    const held = entry;
-    let released = false;
-    return {
-      client: held.client,
-      release: () => {
-        if (released) return;
-        released = true;
-        held.refs--;
-        if (held.refs === 0) {
-          held.client.close();
-          this.clients.delete(key);
-        }
-      },
-    };
-  }
-
-  /** `LIST UPS` of the spec's upsd (used to expand `nut://host` into its UPSes). */
-  async listUpses(
-    spec: Extract<SourceSpec, { kind: 'nut' }>,
-    signal?: AbortSignal,
-  ): Promise<NutUpsEntry[]> {
-    const { client, release } = this.acquire(spec);
-    try {
-      return parseUpsList(await client.list('UPS', signal));
-    } finally {
-      release();
-    }
-  }
-}
-
 /** What {@link createNutSource} needs besides the URI. */
 export interface NutSourceDeps {
   registry: NutClientRegistry;
   knownCommands: ReadonlySet<string>;
   logger: Logger;
   clock: Clock;
+  /** How often the UPS is read (sets the shared client's gap between connect attempts). */
+  pollIntervalMs?: number | undefined;
 }
 
 /** Builds a {@link NutSource} for one named UPS (`nut://host/*` is expanded before this). */
@@ -290,7 +241,7 @@ export function createNutSource(
       `${describeNutSpec(spec)} names every UPS of upsd; it is expanded into one source per UPS at start-up`,
     );
   }
-  const { client, release } = deps.registry.acquire(spec);
+  const { client, release } = deps.registry.acquire(spec, deps.pollIntervalMs);
   return new NutSource({
     spec,
     client,

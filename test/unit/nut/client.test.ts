@@ -12,10 +12,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TLSSocket } from 'node:tls';
 import pino from 'pino';
-import { systemClock } from '../../../src/core/clock.ts';
+import { type Clock, ManualClock, systemClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError } from '../../../src/core/errors.ts';
 import { NutClient, sendNutCommand } from '../../../src/sources/nut/client.ts';
-import { createNutSource, NutClientRegistry } from '../../../src/sources/nut/source.ts';
+import {
+  createNutSource,
+  NutClientRegistry,
+  retryGapFor,
+} from '../../../src/sources/nut/source.ts';
 import { parseSourceUri } from '../../../src/sources/uri.ts';
 
 const logger = pino({ level: 'silent' });
@@ -50,8 +54,9 @@ class FakeUpsd {
     });
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+  /** Listens on `port` (default: a free one). */
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r));
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : 0;
     return this;
@@ -165,26 +170,90 @@ describe('NutClient', () => {
     c.close();
   });
 
-  it('backs off after a failed connect: requests in the window fail at once', async () => {
+  it('no backoff: one connect attempt per gap, however many failed before', async () => {
     const s = await upsd();
     const port = s.port;
     await s.stop();
     servers.splice(servers.indexOf(s), 1);
+    const clock = new ManualClock(1_000_000);
     let attempts = 0;
     const c = client(port, {
-      backoffBaseMs: 60_000,
-      backoffMaxMs: 60_000,
+      clock,
+      retryGapMs: 750,
       connect: (h, p) => {
         attempts++;
         return createConnection({ host: h, port: p });
       },
     });
+    // Twelve polls a second apart, each followed by another UPS's request 100 ms later:
+    // every poll tries (a doubling backoff would have refused from the third on), the
+    // request in the gap fails at once with the time left.
+    for (let poll = 1; poll <= 12; poll++) {
+      await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'CONNECT_FAILED'));
+      assert.equal(attempts, poll);
+      clock.advance(100);
+      await assert.rejects(
+        c.list('VAR ups'),
+        (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === 650,
+      );
+      assert.equal(attempts, poll);
+      clock.advance(900);
+    }
+    // upsd answers again: the next request asked a gap after the last attempt connects.
+    const back = await new FakeUpsd(basic).start(port);
+    servers.push(back);
+    let connected = 0;
+    const off = c.onConnect(() => connected++);
+    assert.equal((await c.list('VAR ups')).length, 4);
+    assert.equal(connected, 1);
+    assert.equal(c.connects, 1);
+    off();
+    c.close();
+  });
+
+  it('the gap is measured from when a request was asked, not when its turn came', async () => {
+    const s = await upsd();
+    const port = s.port;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    const clock = new ManualClock(0);
+    const c = client(port, { clock, retryGapMs: 750 });
+    // Asked at 0, tries and fails; asked at 750 while the first is still in the queue.
+    const first = c.list('VAR ups');
+    clock.advance(750);
+    const second = c.list('VAR ups');
+    await assert.rejects(first, (e) => isUps2MqttError(e, 'CONNECT_FAILED'));
+    clock.advance(200); // the queue took a while: still the second's turn to try
+    await assert.rejects(
+      second,
+      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === undefined,
+    );
+    assert.equal(c.attempts, 2);
+    c.close();
+  });
+
+  it('a wall clock set back an hour does not hold the next attempt off', async () => {
+    const s = await upsd();
+    const port = s.port;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    const monotonic = new ManualClock(0);
+    let wall = 1_800_000_000_000;
+    const clock: Clock = {
+      now: () => wall,
+      monotonicNow: () => monotonic.now(),
+      setTimeout: (fn, ms) => monotonic.setTimeout(fn, ms),
+      clearTimeout: (handle) => monotonic.clearTimeout(handle),
+    };
+    const c = client(port, { clock, retryGapMs: 750 });
     await assert.rejects(c.list('VAR ups'), (e) => isUps2MqttError(e, 'CONNECT_FAILED'));
+    wall -= 3_600_000;
+    monotonic.advance(750);
     await assert.rejects(
       c.list('VAR ups'),
-      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && Number(e.context.retryInMs) > 50_000,
+      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === undefined,
     );
-    assert.equal(attempts, 1);
+    assert.equal(c.attempts, 2);
     c.close();
   });
 
@@ -308,6 +377,67 @@ describe('NutSource', () => {
       'test.battery.start.quick',
     ]);
     assert.equal(s.connections, 1);
+    await a.close();
+    await b.close();
+  });
+
+  it('the shared client tries once per ¾ of the shortest poll interval of its UPSes', () => {
+    assert.equal(retryGapFor([]), 750);
+    assert.equal(retryGapFor([500]), 375);
+    assert.equal(retryGapFor([10_000, 1000, 5000]), 750);
+    const registry = new NutClientRegistry({ timeoutMs: 500 }, logger, systemClock);
+    const spec = parseSourceUri('nut://127.0.0.1:3493/ups') as never;
+    const slow = registry.acquire(spec, 10_000);
+    assert.equal(slow.client.retryGapMs, 7500);
+    const fast = registry.acquire(spec, 2000);
+    assert.equal(fast.client, slow.client);
+    assert.equal(fast.client.retryGapMs, 1500);
+    const oneOff = registry.acquire(spec); // LIST UPS at start-up: no interval of its own
+    assert.equal(oneOff.client.retryGapMs, 1500);
+    oneOff.release();
+    fast.release();
+    assert.equal(slow.client.retryGapMs, 7500);
+    slow.release();
+  });
+
+  it('a UPS refused in the gap is woken when another UPS of its upsd reconnects', async () => {
+    const s = await upsd();
+    const port = s.port;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    const clock = new ManualClock(1_000_000);
+    const registry = new NutClientRegistry({ timeoutMs: 500 }, logger, clock);
+    const make = (ups: string) =>
+      createNutSource(parseSourceUri(`nut://127.0.0.1:${port}/${ups}`) as never, {
+        registry,
+        knownCommands: new Set(),
+        logger,
+        clock,
+        pollIntervalMs: 1000,
+      });
+    const a = make('ups');
+    const b = make('ups');
+    const woken = { a: 0, b: 0 };
+    const offA = a.onWake(() => woken.a++);
+    const offB = b.onWake(() => woken.b++);
+    // upsd down: A's poll tries and fails, B's 300 ms later is refused without trying.
+    await assert.rejects(a.read(AbortSignal.timeout(2000)), (e) =>
+      isUps2MqttError(e, 'CONNECT_FAILED'),
+    );
+    clock.advance(300);
+    await assert.rejects(
+      b.read(AbortSignal.timeout(2000)),
+      (e) => isUps2MqttError(e, 'CONNECT_FAILED') && e.context.retryInMs === 450,
+    );
+    // upsd is back; A's next poll reconnects and B, whose next poll is 700 ms away, is
+    // woken to read now. A, reading, is not woken again.
+    servers.push(await new FakeUpsd(basic).start(port));
+    clock.advance(700);
+    assert.equal((await a.read(AbortSignal.timeout(2000))).data.online, true);
+    assert.deepEqual(woken, { a: 0, b: 1 });
+    assert.equal((await b.read(AbortSignal.timeout(2000))).data.online, true);
+    offA();
+    offB();
     await a.close();
     await b.close();
   });
