@@ -30,6 +30,11 @@ export interface StartMosquittoOptions {
   startTimeoutMs?: number;
   /** Binary; default `mosquitto` from PATH (Debian: /usr/sbin/mosquitto). */
   binary?: string;
+  /**
+   * Keeps sessions (and retained messages) across {@link MosquittoHandle.restart}: saved in
+   * the broker's folder when it is stopped, read back when it starts. Default false.
+   */
+  persistence?: boolean;
 }
 
 /** A running broker. */
@@ -44,8 +49,9 @@ export interface MosquittoHandle {
   /** Stops the broker by PID and removes its folder. Idempotent. */
   stop(): Promise<void>;
   /**
-   * Stops and starts again on the same port with the same config. `persistence false`, so
-   * retained messages and sessions are gone afterwards — like a broker that lost its disk.
+   * Stops and starts again on the same port with the same config. Without the `persistence`
+   * option, retained messages and sessions are gone afterwards — like a broker that lost its
+   * disk.
    */
   restart(): Promise<void>;
 }
@@ -54,12 +60,19 @@ export interface MosquittoHandle {
  * The broker config. `log_type all` makes the ring buffer of the process useful when a test
  * fails; `persistence false` keeps every start clean.
  */
-export function mosquittoConfig(port: number, passwordFile?: string): string {
+export function mosquittoConfig(
+  port: number,
+  passwordFile?: string,
+  persistenceDir?: string,
+): string {
   const lines = [
     `listener ${port} ${LOOPBACK}`,
     passwordFile === undefined ? 'allow_anonymous true' : 'allow_anonymous false',
     ...(passwordFile === undefined ? [] : [`password_file ${passwordFile}`]),
-    'persistence false',
+    // With a folder: the database is written when the broker stops (no autosave).
+    ...(persistenceDir === undefined
+      ? ['persistence false']
+      : ['persistence true', `persistence_location ${persistenceDir}/`, 'autosave_interval 0']),
     'log_dest stderr',
     'log_type all',
     'connection_messages true',
@@ -113,7 +126,10 @@ class MosquittoBroker implements MosquittoHandle {
       // mosquitto_passwd writes the real hash format of the installed version.
       await run('mosquitto_passwd', ['-b', '-c', passwordFile, auth.username, auth.password]);
     }
-    await writeFile(this.configFile, mosquittoConfig(this.port, passwordFile));
+    await writeFile(
+      this.configFile,
+      mosquittoConfig(this.port, passwordFile, this.options.persistence ? this.dir : undefined),
+    );
     await handOverToBrokerUser(this.dir, [this.configFile, passwordFile]);
   }
 

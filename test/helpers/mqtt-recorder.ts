@@ -35,6 +35,14 @@ export interface RecordMqttOptions {
   timeoutMs?: number;
   /** Quiet window used by `retained()`; default 250 ms (see there). */
   retainedWindowMs?: number;
+  /**
+   * A client id whose session the broker keeps while the recorder is disconnected (clean
+   * start off, session expiry one hour): what is published meanwhile to its subscriptions is
+   * queued and delivered on reconnect. With a persistent broker this survives a restart, so
+   * a publisher that reconnects first loses nothing to the recording. Default: a fresh
+   * clean session.
+   */
+  session?: string;
 }
 
 /** A live recording. */
@@ -136,7 +144,9 @@ class Recording implements MqttRecording {
    * well under 10 ms) so a test asserting absence still finishes quickly.
    */
   async retained(topic: string): Promise<RecordedMessage | undefined> {
-    const probe = await connectClient(this.url, this.options);
+    // A clean session of its own: the recorder's persistent id would take its session over.
+    const { session: _own, ...clean } = this.options;
+    const probe = await connectClient(this.url, clean);
     try {
       let found: RecordedMessage | undefined;
       let wake: (() => void) | undefined;
@@ -205,10 +215,13 @@ async function connectClient(url: string, options: RecordMqttOptions): Promise<M
   const timeoutMs = options.timeoutMs ?? 5000;
   const clientOptions: IClientOptions = {
     protocolVersion: 5,
-    clean: true,
+    clean: options.session === undefined,
     reconnectPeriod: 200,
     connectTimeout: timeoutMs,
-    clientId: `ups2mqtt-recorder-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+    clientId:
+      options.session ??
+      `ups2mqtt-recorder-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+    ...(options.session === undefined ? {} : { properties: { sessionExpiryInterval: 3600 } }),
   };
   if (options.username !== undefined) clientOptions.username = options.username;
   if (options.password !== undefined) clientOptions.password = options.password;
