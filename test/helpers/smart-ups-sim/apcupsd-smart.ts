@@ -93,8 +93,10 @@ export async function startSmartApcupsd(opts: {
     const started = proc;
     const gone = new AbortController();
     void started.exited.then(() => gone.abort());
+    // Ready once MODEL is filled in: during its start-up apcupsd prints a blank MODEL over
+    // placeholder values (0 V, 0 %), and a test reading then saw LINEV 0.0 (flaky).
     await pollUntil(
-      async () => ((await nisStatus(nisPort, 2000)).get('MODEL') ? true : undefined),
+      async () => ((await nisStatus(nisPort, 2000)).get('MODEL')?.trim() ? true : undefined),
       opts.startTimeoutMs ?? 30_000,
       { intervalMs: 250, signal: gone.signal, what: 'apcupsd (smart) NIS with MODEL' },
     );
