@@ -1,8 +1,11 @@
-/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
-export function linkSignals(signals: readonly AbortSignal[]): {
+/** What {@link linkSignals} returns. */
+export interface LinkedSignal {
   signal: AbortSignal;
   dispose(): void;
-} {
+}
+
+/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
+export function linkSignals(signals: readonly AbortSignal[]): LinkedSignal {
   const controller = new AbortController();
   const listeners: (() => void)[] = [];
   for (const s of signals) {

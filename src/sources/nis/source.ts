@@ -10,7 +10,7 @@ import type {
   UpsSource,
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
-import { linkSignals } from '../../util/signals.ts';
+import { type LinkedSignal, linkSignals } from '../../util/signals.ts';
 import type { SourceSpec } from '../uri.ts';
 import { type NisRequestOptions, nisRequest } from './client.ts';
 import { EventLogTracker } from './events.ts';
@@ -95,6 +95,14 @@ export class NisSource implements UpsSource {
   private lastEventsFetchAt: number | undefined;
   private nativeEvents = false;
   private readonly pool: NisConnectionPool | undefined;
+  /**
+   * The read's signal linked with the source's lifetime, kept while callers pass the same
+   * signal (the bridge keeps one per run): building and dropping a link on every poll cost
+   * an AbortController and four listener changes each time.
+   */
+  private link: { from: AbortSignal; lifetime: AbortSignal; linked: LinkedSignal } | undefined;
+  /** Reads in progress (the bridge makes one at a time; other callers may overlap). */
+  private reading = 0;
 
   constructor(opts: NisSourceOptions) {
     this.opts = opts;
@@ -113,28 +121,48 @@ export class NisSource implements UpsSource {
 
   /** One `status` request, plus an `events` request when one is due (see eventsDue). */
   async read(signal: AbortSignal): Promise<SourceReading> {
-    const linked = linkSignals([signal, this.lifetime.signal]);
+    const { linked, dispose } = this.linkedSignal(signal);
+    this.reading++;
     try {
-      if (linked.signal.aborted) {
+      if (linked.aborted) {
         throw new Ups2MqttError('ABORTED', 'NIS read aborted before it started', {
-          cause: linked.signal.reason,
+          cause: linked.reason,
           context: { source: this.description },
         });
       }
       let data: UpsData;
       let unknown: Record<string, string>;
       try {
-        ({ data, unknown } = this.mapStatus(await this.request('status', linked.signal)));
+        ({ data, unknown } = this.mapStatus(await this.request('status', linked)));
       } catch (err) {
         this.previousReadFailed = true;
         throw err;
       }
-      const events = await this.fetchEventsIfDue(data, linked.signal);
+      const events = await this.fetchEventsIfDue(data, linked);
       this.previousReadFailed = false;
       return { data, events, nativeEvents: this.nativeEvents, unknown };
     } finally {
-      linked.dispose();
+      this.reading--;
+      dispose?.();
     }
+  }
+
+  /**
+   * `signal` and the lifetime as one signal. The link is kept for the next read with the
+   * same signal; a read with another one replaces it, or, while a read still uses it, gets
+   * a link of its own (`dispose`, dropped when that read ends).
+   */
+  private linkedSignal(signal: AbortSignal): { linked: AbortSignal; dispose?: () => void } {
+    const lifetime = this.lifetime.signal;
+    const cur = this.link;
+    if (cur !== undefined && cur.from === signal && cur.lifetime === lifetime) {
+      return { linked: cur.linked.signal };
+    }
+    const linked = linkSignals([signal, lifetime]);
+    if (this.reading > 0) return { linked: linked.signal, dispose: linked.dispose };
+    cur?.linked.dispose();
+    this.link = { from: signal, lifetime, linked };
+    return { linked: linked.signal };
   }
 
   /** NIS is read-only. */
@@ -157,6 +185,8 @@ export class NisSource implements UpsSource {
       new Ups2MqttError('ABORTED', 'NIS source closed', { context: { source: this.description } }),
     );
     this.pool?.drop();
+    this.link?.linked.dispose();
+    this.link = undefined;
   }
 
   private mapStatus(lines: string[]): { data: UpsData; unknown: Record<string, string> } {
