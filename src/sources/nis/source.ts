@@ -10,7 +10,7 @@ import type {
   UpsSource,
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
-import { type LinkedSignal, linkSignals } from '../../util/signals.ts';
+import { KeptSignalLink } from '../../util/signals.ts';
 import type { SourceSpec } from '../uri.ts';
 import { type NisRequestOptions, nisRequest } from './client.ts';
 import { EventLogTracker } from './events.ts';
@@ -95,14 +95,8 @@ export class NisSource implements UpsSource {
   private lastEventsFetchAt: number | undefined;
   private nativeEvents = false;
   private readonly pool: NisConnectionPool | undefined;
-  /**
-   * The read's signal linked with the source's lifetime, kept while callers pass the same
-   * signal (the bridge keeps one per run): building and dropping a link on every poll cost
-   * an AbortController and four listener changes each time.
-   */
-  private link: { from: AbortSignal; lifetime: AbortSignal; linked: LinkedSignal } | undefined;
-  /** Reads in progress (the bridge makes one at a time; other callers may overlap). */
-  private reading = 0;
+  /** The caller's signal linked with `lifetime`, kept across reads (see KeptSignalLink). */
+  private readonly link = new KeptSignalLink();
 
   constructor(opts: NisSourceOptions) {
     this.opts = opts;
@@ -121,8 +115,8 @@ export class NisSource implements UpsSource {
 
   /** One `status` request, plus an `events` request when one is due (see eventsDue). */
   async read(signal: AbortSignal): Promise<SourceReading> {
-    const { linked, dispose } = this.linkedSignal(signal);
-    this.reading++;
+    const use = this.link.acquire(signal, this.lifetime.signal);
+    const linked = use.signal;
     try {
       if (linked.aborted) {
         throw new Ups2MqttError('ABORTED', 'NIS read aborted before it started', {
@@ -142,27 +136,8 @@ export class NisSource implements UpsSource {
       this.previousReadFailed = false;
       return { data, events, nativeEvents: this.nativeEvents, unknown };
     } finally {
-      this.reading--;
-      dispose?.();
+      use.release();
     }
-  }
-
-  /**
-   * `signal` and the lifetime as one signal. The link is kept for the next read with the
-   * same signal; a read with another one replaces it, or, while a read still uses it, gets
-   * a link of its own (`dispose`, dropped when that read ends).
-   */
-  private linkedSignal(signal: AbortSignal): { linked: AbortSignal; dispose?: () => void } {
-    const lifetime = this.lifetime.signal;
-    const cur = this.link;
-    if (cur !== undefined && cur.from === signal && cur.lifetime === lifetime) {
-      return { linked: cur.linked.signal };
-    }
-    const linked = linkSignals([signal, lifetime]);
-    if (this.reading > 0) return { linked: linked.signal, dispose: linked.dispose };
-    cur?.linked.dispose();
-    this.link = { from: signal, lifetime, linked };
-    return { linked: linked.signal };
   }
 
   /** NIS is read-only. */
@@ -185,8 +160,7 @@ export class NisSource implements UpsSource {
       new Ups2MqttError('ABORTED', 'NIS source closed', { context: { source: this.description } }),
     );
     this.pool?.drop();
-    this.link?.linked.dispose();
-    this.link = undefined;
+    this.link.drop();
   }
 
   private mapStatus(lines: string[]): { data: UpsData; unknown: Record<string, string> } {
