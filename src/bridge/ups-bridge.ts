@@ -218,8 +218,10 @@ export class UpsBridge {
   /** One poll; resolves true on a usable reading. Never throws. */
   private async poll(): Promise<boolean> {
     if (this.stopped) return false;
-    const abort = new AbortController();
-    this.abort = abort;
+    // One controller for all polls until stop() aborts it: a source may then keep what it
+    // derives from the signal (NisSource's link to its own lifetime) instead of rebuilding it.
+    if (this.abort === undefined || this.abort.signal.aborted) this.abort = new AbortController();
+    const abort = this.abort;
     let reading: SourceReading;
     const started = this.deps.clock.now();
     this.stats.polls++;
@@ -231,8 +233,6 @@ export class UpsBridge {
       this.stats.pollErrors++;
       if (!this.stopped) await this.serialized(() => this.onFailure(err));
       return false;
-    } finally {
-      this.abort = undefined;
     }
     if (this.stopped) return false;
     // The source answered: that is all the watchdog waits for, whatever the broker does.

@@ -1,8 +1,11 @@
-/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
-export function linkSignals(signals: readonly AbortSignal[]): {
+/** What {@link linkSignals} returns. */
+export interface LinkedSignal {
   signal: AbortSignal;
   dispose(): void;
-} {
+}
+
+/** One signal that aborts when any of the given ones does; dispose() drops the listeners. */
+export function linkSignals(signals: readonly AbortSignal[]): LinkedSignal {
   const controller = new AbortController();
   const listeners: (() => void)[] = [];
   for (const s of signals) {
@@ -20,4 +23,44 @@ export function linkSignals(signals: readonly AbortSignal[]): {
       for (const remove of listeners) remove();
     },
   };
+}
+
+/**
+ * A caller's signal linked with an owner's lifetime signal, kept for as long as the caller
+ * passes the same signal (a bridge keeps one per run): building and dropping a link on every
+ * request costs an AbortController and four listener changes. A different signal replaces
+ * the kept link, except while a user of the kept one is still running: then it gets a link
+ * of its own, which its `release` drops.
+ */
+export class KeptSignalLink {
+  private kept: { from: AbortSignal; lifetime: AbortSignal; linked: LinkedSignal } | undefined;
+  private users = 0;
+
+  /** The linked signal for one use; call `release` when that use ends. */
+  acquire(from: AbortSignal, lifetime: AbortSignal): { signal: AbortSignal; release(): void } {
+    this.users++;
+    const cur = this.kept;
+    if (cur !== undefined && cur.from === from && cur.lifetime === lifetime) {
+      return { signal: cur.linked.signal, release: () => this.users-- };
+    }
+    const linked = linkSignals([from, lifetime]);
+    if (this.users > 1) {
+      return {
+        signal: linked.signal,
+        release: () => {
+          this.users--;
+          linked.dispose();
+        },
+      };
+    }
+    cur?.linked.dispose();
+    this.kept = { from, lifetime, linked };
+    return { signal: linked.signal, release: () => this.users-- };
+  }
+
+  /** Drops the kept link's listeners. */
+  drop(): void {
+    this.kept?.linked.dispose();
+    this.kept = undefined;
+  }
 }

@@ -10,7 +10,7 @@ import type {
   UpsSource,
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
-import { linkSignals } from '../../util/signals.ts';
+import { KeptSignalLink } from '../../util/signals.ts';
 import type { SourceSpec } from '../uri.ts';
 import { type NisRequestOptions, nisRequest } from './client.ts';
 import { EventLogTracker } from './events.ts';
@@ -95,6 +95,8 @@ export class NisSource implements UpsSource {
   private lastEventsFetchAt: number | undefined;
   private nativeEvents = false;
   private readonly pool: NisConnectionPool | undefined;
+  /** The caller's signal linked with `lifetime`, kept across reads (see KeptSignalLink). */
+  private readonly link = new KeptSignalLink();
 
   constructor(opts: NisSourceOptions) {
     this.opts = opts;
@@ -113,27 +115,28 @@ export class NisSource implements UpsSource {
 
   /** One `status` request, plus an `events` request when one is due (see eventsDue). */
   async read(signal: AbortSignal): Promise<SourceReading> {
-    const linked = linkSignals([signal, this.lifetime.signal]);
+    const use = this.link.acquire(signal, this.lifetime.signal);
+    const linked = use.signal;
     try {
-      if (linked.signal.aborted) {
+      if (linked.aborted) {
         throw new Ups2MqttError('ABORTED', 'NIS read aborted before it started', {
-          cause: linked.signal.reason,
+          cause: linked.reason,
           context: { source: this.description },
         });
       }
       let data: UpsData;
       let unknown: Record<string, string>;
       try {
-        ({ data, unknown } = this.mapStatus(await this.request('status', linked.signal)));
+        ({ data, unknown } = this.mapStatus(await this.request('status', linked)));
       } catch (err) {
         this.previousReadFailed = true;
         throw err;
       }
-      const events = await this.fetchEventsIfDue(data, linked.signal);
+      const events = await this.fetchEventsIfDue(data, linked);
       this.previousReadFailed = false;
       return { data, events, nativeEvents: this.nativeEvents, unknown };
     } finally {
-      linked.dispose();
+      use.release();
     }
   }
 
@@ -157,6 +160,7 @@ export class NisSource implements UpsSource {
       new Ups2MqttError('ABORTED', 'NIS source closed', { context: { source: this.description } }),
     );
     this.pool?.drop();
+    this.link.drop();
   }
 
   private mapStatus(lines: string[]): { data: UpsData; unknown: Record<string, string> } {

@@ -414,6 +414,50 @@ describe('NisSource cancellation', () => {
     assert.deepEqual(fake.take(), ['status', 'events']);
   });
 
+  it('a signal passed to many reads (the bridge keeps one) still aborts a later read, and close() too', async () => {
+    const controller = new AbortController();
+    const fake = new FakeRequest();
+    let hang = false;
+    const seen = { count: 0 };
+    const hanging = hangingRequest(seen);
+    const { source } = setup({ request: (opts) => (hang ? hanging(opts) : fake.request(opts)) });
+    await source.read(controller.signal);
+    await source.read(controller.signal);
+    // The same signal object reaches both requests: the link is kept, not rebuilt per read.
+    assert.equal(fake.calls[0]?.signal, fake.calls.at(-1)?.signal);
+    hang = true;
+    const pending = source.read(controller.signal);
+    controller.abort();
+    await assert.rejects(within(pending), (err: unknown) => isUps2MqttError(err, 'ABORTED'));
+
+    const next = new AbortController();
+    hang = false;
+    await source.read(next.signal); // a new caller signal replaces the aborted link
+    hang = true;
+    const inFlight = source.read(next.signal);
+    await source.close();
+    await assert.rejects(within(inFlight), (err: unknown) => isUps2MqttError(err, 'ABORTED'));
+    assert.equal(seen.count, 2);
+  });
+
+  it('overlapping reads with different signals are aborted by their own signal only', async () => {
+    const seen = { count: 0 };
+    const { source } = setup({ request: hangingRequest(seen) });
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = source.read(a.signal);
+    const second = source.read(b.signal);
+    b.abort();
+    await assert.rejects(within(second), (err: unknown) => isUps2MqttError(err, 'ABORTED'));
+    let firstSettled = false;
+    void first.catch(() => {}).finally(() => (firstSettled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(firstSettled, false, 'aborting the second read left the first one running');
+    a.abort();
+    await assert.rejects(within(first), (err: unknown) => isUps2MqttError(err, 'ABORTED'));
+    assert.equal(seen.count, 2);
+  });
+
   it('open() after close() re-arms the source', async () => {
     const { source } = setup();
     await source.close();
