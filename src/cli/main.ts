@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// First, before the program's own modules load: V8's tiers for a small bridge (tiers.ts).
+// A side-effect import: never reordered.
+import './tiers.ts';
 import { readFileSync } from 'node:fs';
 import { KNOWN_COMMANDS } from '../commands/ha-components.ts';
 import { EXIT_CONFIG, formatProblems, loadConfig } from '../config/load.ts';
@@ -12,6 +15,7 @@ import { keepYoungGenerationSmall } from './heap.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
+import { pollsPerSecond, settleTiers } from './tiers.ts';
 import { packageInfo } from './version.ts';
 
 /**
@@ -102,17 +106,21 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
-  keepYoungGenerationSmall(result.config.upses.length);
   // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
   // host down through the Supervisor (docs/power-policy.md).
   const token = env.SUPERVISOR_TOKEN ?? '';
   let app: Awaited<ReturnType<typeof startBridge>>;
   try {
-    app = await startBridge(
-      result.config,
-      logger,
-      token === '' ? {} : { supervisor: { url: 'http://supervisor', token } },
-    );
+    app = await startBridge(result.config, logger, {
+      ...(token === '' ? {} : { supervisor: { url: 'http://supervisor', token } }),
+      // Sized to the UPSes served: V8's young generation and its compilers.
+      onUpses: (upses) => {
+        const polls = pollsPerSecond(upses);
+        const small = keepYoungGenerationSmall(upses.length);
+        const tiers = settleTiers(polls);
+        logger.debug({ upses: upses.length, polls_per_s: polls, small, tiers }, 'V8 sized');
+      },
+    });
   } catch (err) {
     // A protocol server's port that cannot be bound is a setting to change, like bad config.
     if (!isUps2MqttError(err, 'LISTEN_FAILED')) throw err;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BridgeApp } from '../bridge/app.ts';
 import { KNOWN_COMMANDS } from '../commands/ha-components.ts';
 import { CommandRouter } from '../commands/router.ts';
-import type { AppConfig } from '../config/load.ts';
+import type { AppConfig, UpsConfig } from '../config/load.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { ForcedShutdownNotifier, StateExtension } from '../core/ports.ts';
@@ -33,6 +33,8 @@ export interface StartOptions {
   runner?: CommandRunner;
   /** FSD for NUT secondaries (default: the NUT server when nut_server.enabled). */
   notifier?: ForcedShutdownNotifier;
+  /** Called once with the UPSes served (`nut://host` expanded), before they start. */
+  onUpses?: (upses: readonly UpsConfig[]) => void;
 }
 
 /** Wires and starts the bridge for a validated configuration. */
@@ -112,6 +114,7 @@ export async function startBridge(
     retry: true,
     holdProcess: keepAlive,
   });
+  options.onUpses?.(configured);
   const upses = [];
   const policies: ShutdownPolicy[] = [];
   // The app is built after its UPSes, the NUT server after the app: the policies reach
