@@ -106,6 +106,7 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
+  keepYoungGenerationSmall(result.config.upses.length);
   // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
   // host down through the Supervisor (docs/power-policy.md).
   const token = env.SUPERVISOR_TOKEN ?? '';
@@ -113,12 +114,11 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   try {
     app = await startBridge(result.config, logger, {
       ...(token === '' ? {} : { supervisor: { url: 'http://supervisor', token } }),
-      // Sized to the UPSes served: V8's young generation and its compilers.
+      // V8's compilers sized to the UPSes served (`nut://host` expanded): tiers.ts.
       onUpses: (upses) => {
         const polls = pollsPerSecond(upses);
-        const small = keepYoungGenerationSmall(upses.length);
         const tiers = settleTiers(polls);
-        logger.debug({ upses: upses.length, polls_per_s: polls, small, tiers }, 'V8 sized');
+        logger.debug({ upses: upses.length, polls_per_s: polls, tiers }, 'V8 tiers');
       },
     });
   } catch (err) {
