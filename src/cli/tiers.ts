@@ -1,6 +1,7 @@
 /**
- * V8's optimizing compilers, sized to the bridge. Imported by src/cli/main.ts before any
- * other module, so it takes effect before the program's own code is loaded.
+ * V8's optimizing compilers, sized to the bridge. Imported by the CLI entry (main.ts)
+ * before the program (program.ts) is loaded, so it takes effect before Node's module loader
+ * runs hot on the program's modules.
  *
  * A bridge of a few UPSes runs each function a few times a second. For that, V8's
  * baseline and optimizing compilers (Sparkplug, TurboFan) cost more than they save: the

@@ -209,14 +209,17 @@ export class MqttGateway {
       }
       return false;
     }
-    const known = new Set(Object.keys(client.outgoing ?? {}));
+    const lastId = client.getLastMessageId();
     const sent = client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
     // mqtt.js files a QoS 1 publish under a new message id at once (unless it is still
-    // resending its store after a reconnect: then a close fails it by itself).
-    const id = Object.keys(client.outgoing ?? {}).find((k) => !known.has(k));
+    // resending its store after a reconnect: then a close fails it by itself). Compared
+    // with the id before, not looked up in mqtt.js's outgoing map: that is O(1) per publish
+    // where a scan of the map costs as much as there are publishes in flight.
+    const newId = client.getLastMessageId();
+    const id = newId === lastId ? undefined : newId;
     let closed: () => void = () => {};
     const entry: Unacked = {
-      id: id === undefined ? undefined : Number(id),
+      id,
       replaceable: opts.queueWhileOffline !== true,
       closed: new Promise<'closed'>((resolve) => {
         closed = () => resolve('closed');

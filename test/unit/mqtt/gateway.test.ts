@@ -82,6 +82,10 @@ class FakeClient extends EventEmitter {
     });
   }
 
+  getLastMessageId(): number {
+    return this.nextId - 1;
+  }
+
   removeOutgoingMessage(id: number): this {
     this.removed.push(id);
     this.outgoing[id]?.fail(new Error('Message removed'));
