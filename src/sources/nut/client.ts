@@ -3,6 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
+import { Listeners } from '../../util/listeners.ts';
 import type { NutTlsMode } from '../uri.ts';
 import {
   DEFAULT_MAX_LINE_BYTES,
@@ -424,7 +425,7 @@ export class NutClient {
   /** When the request that made the last failed connect attempt was asked. */
   private lastAttemptAt = 0;
   private lastConnectError: Ups2MqttError | undefined;
-  private readonly connectListeners = new Set<() => void>();
+  private readonly connectListeners: Listeners<[]>;
   private closed = false;
   /** Times a connection was opened (for tests and metrics). */
   connects = 0;
@@ -438,6 +439,7 @@ export class NutClient {
 
   constructor(private readonly opts: NutClientOptions) {
     this.retryGapMs = opts.retryGapMs ?? DEFAULT_NUT_RETRY_GAP_MS;
+    this.connectListeners = new Listeners(opts.logger, 'NUT connect');
   }
 
   /** `host:port` for messages. */
@@ -457,10 +459,7 @@ export class NutClient {
 
   /** Calls `listener` each time a connection to upsd opens; returns the unsubscribe. */
   onConnect(listener: () => void): () => void {
-    this.connectListeners.add(listener);
-    return () => {
-      this.connectListeners.delete(listener);
-    };
+    return this.connectListeners.add(listener);
   }
 
   /** Closes the kept connection; later requests open a new one (unless closed for good). */
@@ -526,13 +525,7 @@ export class NutClient {
     this.connects++;
     this.lastConnectError = undefined;
     this.conn = conn;
-    for (const listener of [...this.connectListeners]) {
-      try {
-        listener();
-      } catch (err) {
-        this.opts.logger.error({ err }, 'NUT connect listener failed');
-      }
-    }
+    this.connectListeners.emit();
     return conn;
   }
 }
