@@ -141,7 +141,7 @@ async function status(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number>
   // Imported here, not at the top: a bridge run (the common case) never needs them.
   const [{ NutClientRegistry }, { renderCapturePlan }, { readOnce, renderHuman, replayPlan }] =
     await Promise.all([
-      import('../sources/nut/source.ts'),
+      import('../sources/nut/registry.ts'),
       import('../sources/hid/capture-plan.ts'),
       import('./status.ts'),
     ]);

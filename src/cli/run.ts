@@ -17,7 +17,7 @@ import { OutageExtension } from '../policy/outages.ts';
 import type { ShutdownPolicy } from '../policy/policy.ts';
 import type { NutServer } from '../servers/nut/server.ts';
 import { createSource } from '../sources/index.ts';
-import type { NutClientRegistry } from '../sources/nut/source.ts';
+import type { NutClientRegistry } from '../sources/nut/registry.ts';
 import { JsonStore } from '../util/json-store.ts';
 import { expandNutWildcards } from './expand-nut.ts';
 import { attachNisServers } from './nis-servers.ts';
@@ -96,7 +96,7 @@ export async function startBridge(
   // its code is loaded only when a UPS is read over NUT.
   let nutRegistry: NutClientRegistry | undefined;
   if (config.upses.some((u) => u.spec.kind === 'nut')) {
-    const { NutClientRegistry } = await import('../sources/nut/source.ts');
+    const { NutClientRegistry } = await import('../sources/nut/registry.ts');
     nutRegistry = new NutClientRegistry(
       { timeoutMs: config.nut.timeoutMs, ca: readOpt(config.nut.caFile) },
       logger.child({ module: 'nut' }),

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { Ups2MqttError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { UpsSource } from '../core/source.ts';
-import type { NutClientRegistry } from './nut/source.ts';
+import type { NutClientRegistry } from './nut/registry.ts';
 import type { SourceSpec } from './uri.ts';
 
 /** Settings every source factory may use (slices of AppConfig). */

@@ -15,9 +15,6 @@ import { mapNutVars } from './map.ts';
 import { parseCmdList, parseVarList } from './parse.ts';
 import type { NutClientRegistry } from './registry.ts';
 
-// The registry lived here first; its importers keep this path.
-export { NutClientRegistry, type NutClientSettings, retryGapFor } from './registry.ts';
-
 /** Identity keys carried into the comm-lost reading, so the device stays the same. */
 const IDENTITY_KEYS = ['model', 'serial_number', 'manufacturer', 'firmware', 'ups_name'] as const;
 

@@ -15,11 +15,8 @@ import pino from 'pino';
 import { type Clock, ManualClock, systemClock } from '../../../src/core/clock.ts';
 import { isUps2MqttError } from '../../../src/core/errors.ts';
 import { NutClient, sendNutCommand } from '../../../src/sources/nut/client.ts';
-import {
-  createNutSource,
-  NutClientRegistry,
-  retryGapFor,
-} from '../../../src/sources/nut/source.ts';
+import { NutClientRegistry, retryGapFor } from '../../../src/sources/nut/registry.ts';
+import { createNutSource } from '../../../src/sources/nut/source.ts';
 import { parseSourceUri } from '../../../src/sources/uri.ts';
 
 const logger = pino({ level: 'silent' });
