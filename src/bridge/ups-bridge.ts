@@ -283,9 +283,8 @@ export class UpsBridge {
     if (reading.unknown && Object.keys(reading.unknown).length > 0) {
       logger.trace({ unknown: reading.unknown }, 'fields not recognised (kept raw, ignored)');
     }
+    // lastSuccessAt and the watchdog were set by poll() when the source answered.
     const upsId = this.out.upsId ?? this.resolveId(state);
-    this.lastSuccessAt = clock.now();
-    this.armWatchdog();
     if (this.linkDown) {
       this.linkDown = false;
       logger.info({ ups: upsId }, 'source answers again');
