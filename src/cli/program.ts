@@ -67,22 +67,24 @@ function reportInvalid(problems: Parameters<typeof formatProblems>[0]): number {
   return EXIT_CONFIG;
 }
 
-function unavailableKinds(kinds: string[]): string[] {
-  return kinds.filter((k) => !AVAILABLE_SOURCE_KINDS.has(k as never));
+/** A problem for each configured source kind this build does not have. */
+function unavailableKindProblems(
+  upses: readonly { spec: { kind: string } }[],
+): Parameters<typeof formatProblems>[0] {
+  return upses
+    .map((u) => u.spec.kind)
+    .filter((k) => !AVAILABLE_SOURCE_KINDS.has(k as never))
+    .map((k) => ({
+      key: 'source',
+      message: `source kind "${k}" is not available in this version`,
+    }));
 }
 
 function configCheck(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
   const result = load(args, env);
   if (!result.ok) return reportInvalid(result.problems);
-  const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
-  if (missing.length > 0) {
-    return reportInvalid(
-      missing.map((k) => ({
-        key: 'source',
-        message: `source kind "${k}" is not available in this version`,
-      })),
-    );
-  }
+  const missing = unavailableKindProblems(result.config.upses);
+  if (missing.length > 0) return reportInvalid(missing);
   process.stdout.write(`${JSON.stringify(result.effective, null, 2)}\n`);
   process.stderr.write('configuration is valid\n');
   return 0;
@@ -91,15 +93,8 @@ function configCheck(args: ParsedArgs, env: NodeJS.ProcessEnv): number {
 async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   const result = load(args, env);
   if (!result.ok) return reportInvalid(result.problems);
-  const missing = unavailableKinds(result.config.upses.map((u) => u.spec.kind));
-  if (missing.length > 0) {
-    return reportInvalid(
-      missing.map((k) => ({
-        key: 'source',
-        message: `source kind "${k}" is not available in this version`,
-      })),
-    );
-  }
+  const missing = unavailableKindProblems(result.config.upses);
+  if (missing.length > 0) return reportInvalid(missing);
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
   keepYoungGenerationSmall(result.config.upses.length);
