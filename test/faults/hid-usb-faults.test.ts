@@ -26,7 +26,7 @@ import {
   upsTopics,
   warnLines,
 } from './campaign.ts';
-import { BridgeUnderTest, resourceGrowth } from './harness.ts';
+import { BridgeUnderTest, type ResourceSnapshot, resourceGrowth } from './harness.ts';
 import type { HidFaultAction } from './hid-fault-preload.ts';
 
 const CAPTURE = fileURLToPath(
@@ -82,6 +82,36 @@ function assertFewWarnings(bridge: BridgeUnderTest, from: number, to: number, wh
   assert.equal(new Set(msgs).size, msgs.length, `${where}: repeated ${JSON.stringify(msgs)}`);
 }
 
+/**
+ * The end of a campaign: back to baseline after a few polls, the figures printed, and the
+ * bounds: offline within two intervals, back within one (plus timer lag on a loaded machine).
+ */
+async function finishCampaign(
+  bridge: BridgeUnderTest,
+  fault: string,
+  baseline: ResourceSnapshot,
+  offline: number[],
+  online: number[],
+  extra: Record<string, unknown>,
+): Promise<void> {
+  assert.ok(bridge.process.running(), bridge.process.output());
+  await polls(4);
+  const end = await bridge.settledSnapshot();
+  const off = latencyFigures(offline, INTERVAL_MS);
+  const on = latencyFigures(online, INTERVAL_MS);
+  printFigures(fault, {
+    ...extra,
+    intervalMs: INTERVAL_MS,
+    offline: off,
+    backOnline: on,
+    before: counts(baseline),
+    after: counts(end),
+  });
+  assert.deepEqual(resourceGrowth(baseline, end), []);
+  assert.ok(off.maxMs <= 2 * INTERVAL_MS + 250, `offline ${JSON.stringify(off)}`);
+  assert.ok(on.maxMs <= INTERVAL_MS + 250, `back online ${JSON.stringify(on)}`);
+}
+
 describe('fault: the USB HID UPS vanishes, returns and stalls', { timeout: 150_000 }, () => {
   const registry = new ProcessRegistry();
   let broker: MosquittoHandle;
@@ -134,23 +164,9 @@ describe('fault: the USB HID UPS vanishes, returns and stalls', { timeout: 150_0
       assertFewWarnings(bridge, lostAt, up.receivedAt, `unplug ${i}`);
     }
     assertOnlyRealReadings(statesSince(rec, UPS, campaignStart), REAL, 'HID unplugs');
-    assert.ok(bridge.process.running(), bridge.process.output());
-    await polls(4);
-    const end = await bridge.settledSnapshot();
-    const off = latencyFigures(offline, INTERVAL_MS);
-    const on = latencyFigures(online, INTERVAL_MS);
-    printFigures('USB HID UPS unplugged and replugged', {
+    await finishCampaign(bridge, 'USB HID UPS unplugged and replugged', baseline, offline, online, {
       cycles: UNPLUGS,
-      intervalMs: INTERVAL_MS,
-      offline: off,
-      backOnline: on,
-      before: counts(baseline),
-      after: counts(end),
     });
-    assert.deepEqual(resourceGrowth(baseline, end), []);
-    // Two intervals, plus timer lag on a loaded machine.
-    assert.ok(off.maxMs <= 2 * INTERVAL_MS + 250, `offline ${JSON.stringify(off)}`);
-    assert.ok(on.maxMs <= INTERVAL_MS + 250, `back online ${JSON.stringify(on)}`);
   });
 
   it(`${STALLS} stalls past the transfer timeout: offline within two intervals, back within one`, async () => {
@@ -172,22 +188,16 @@ describe('fault: the USB HID UPS vanishes, returns and stalls', { timeout: 150_0
       assertFewWarnings(bridge, stalledAt, up.receivedAt, `stall ${i}`);
     }
     assertOnlyRealReadings(statesSince(rec, UPS, campaignStart), REAL, 'HID stalls');
-    assert.ok(bridge.process.running(), bridge.process.output());
-    await polls(4);
-    const end = await bridge.settledSnapshot();
-    const off = latencyFigures(offline, INTERVAL_MS);
-    const on = latencyFigures(online, INTERVAL_MS);
-    printFigures('USB HID UPS stalls (transfers never complete) and resumes', {
-      cycles: STALLS,
-      intervalMs: INTERVAL_MS,
-      stalledMs: [TRANSFER_TIMEOUT_MS, TRANSFER_TIMEOUT_MS * (2 - 1 / STALLS)],
-      offline: off,
-      backOnline: on,
-      before: counts(baseline),
-      after: counts(end),
-    });
-    assert.deepEqual(resourceGrowth(baseline, end), []);
-    assert.ok(off.maxMs <= 2 * INTERVAL_MS + 250, `offline ${JSON.stringify(off)}`);
-    assert.ok(on.maxMs <= INTERVAL_MS + 250, `back online ${JSON.stringify(on)}`);
+    await finishCampaign(
+      bridge,
+      'USB HID UPS stalls (transfers never complete) and resumes',
+      baseline,
+      offline,
+      online,
+      {
+        cycles: STALLS,
+        stalledMs: [TRANSFER_TIMEOUT_MS, TRANSFER_TIMEOUT_MS * (2 - 1 / STALLS)],
+      },
+    );
   });
 });
