@@ -3,7 +3,7 @@
  * report descriptor. Feature reports are polled; interrupt Input reports update values
  * between polls and wake the bridge when a status flag changes (mains loss is seen at once).
  *
- * Resilience (docs/hid.md#failures-and-recovery): any transfer failure drops the connection with one clear log
+ * Resilience (docs/hid.md#failures-and-recovery): every transfer failure drops the connection with one clear log
  * line and rejects read() with a coded error (the bridge marks the UPS offline); the next
  * read() enumerates again, so a UPS that re-enumerated after a USB reset comes back by itself.
  */
