@@ -76,18 +76,24 @@ export function nutRoot(): string {
 }
 
 export async function startNut(options: StartNutOptions): Promise<NutHandle> {
-  const dir = await mkdtemp(join(tmpdir(), 'ups2mqtt-nut-'));
-  const handle = new Nut(dir, await freePort(), nutRoot(), options);
-  try {
-    await handle.prepare();
-    // Each driver takes about a second to set up its socket: start them side by side.
-    await Promise.all(options.upses.map((u) => handle.startDriver(u.name)));
-    await handle.startUpsd();
-    options.registry?.track(handle);
-    return handle;
-  } catch (err) {
-    await handle.stop();
-    throw err;
+  // A free port can be taken by another test before upsd binds it ("not listening on ...
+  // no listening interface available"): then all of it again on another port, twice at most.
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(join(tmpdir(), 'ups2mqtt-nut-'));
+    const handle = new Nut(dir, await freePort(), nutRoot(), options);
+    try {
+      await handle.prepare();
+      // Each driver takes about a second to set up its socket: start them side by side.
+      await Promise.all(options.upses.map((u) => handle.startDriver(u.name)));
+      await handle.startUpsd();
+      options.registry?.track(handle);
+      return handle;
+    } catch (err) {
+      await handle.stop();
+      const said = `${String(err)} ${JSON.stringify((err as { context?: unknown }).context ?? {})}`;
+      const portTaken = said.includes('no listening interface available');
+      if (!portTaken || attempt >= 3) throw err;
+    }
   }
 }
 
