@@ -7,7 +7,7 @@ import { AVAILABLE_SOURCE_KINDS } from '../sources/index.ts';
 import { maskUri } from '../sources/uri.ts';
 import { type ParsedArgs, parseArgs } from './args.ts';
 import { expandNutWildcards } from './expand-nut.ts';
-import { keepYoungGenerationSmall } from './heap.ts';
+import { settleYoungGeneration } from './heap.ts';
 import { helpText } from './help.ts';
 import { createLogger } from './logger.ts';
 import { startBridge, stopOnSignals } from './run.ts';
@@ -97,7 +97,6 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   if (missing.length > 0) return reportInvalid(missing);
   const logger = createLogger({ ...result.config.log, isTty: process.stderr.isTTY === true });
   logger.debug({ config: result.effective }, 'effective configuration');
-  keepYoungGenerationSmall(result.config.upses.length);
   // The Home Assistant add-on runs with SUPERVISOR_TOKEN: the power policy then shuts the
   // host down through the Supervisor (docs/power-policy.md).
   const token = env.SUPERVISOR_TOKEN ?? '';
@@ -105,11 +104,13 @@ async function run(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   try {
     app = await startBridge(result.config, logger, {
       ...(token === '' ? {} : { supervisor: { url: 'http://supervisor', token } }),
-      // V8's compilers sized to the UPSes served (`nut://host` expanded): tiers.ts.
+      // V8's compilers and young generation sized to the UPSes served (`nut://host`
+      // expanded): tiers.ts, heap.ts.
       onUpses: (upses) => {
         const polls = pollsPerSecond(upses);
         const tiers = settleTiers(polls);
-        logger.debug({ upses: upses.length, polls_per_s: polls, tiers }, 'V8 tiers');
+        const young = settleYoungGeneration(polls);
+        logger.debug({ upses: upses.length, polls_per_s: polls, tiers, young }, 'V8 sizing');
       },
     });
   } catch (err) {
