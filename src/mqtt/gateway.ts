@@ -4,7 +4,7 @@ import mqtt, {
   type ISubscriptionMap,
   type MqttClient,
 } from 'mqtt';
-import { type Clock, systemClock } from '../core/clock.ts';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { PublishOptions } from '../core/ports.ts';
 import { withDeadline } from '../util/deadline.ts';
@@ -36,14 +36,25 @@ export interface IncomingMessage {
 
 export type { PublishOptions };
 
+/** How the wait for a publish's acknowledgement ended. */
+type AckOutcome = 'acked' | 'closed' | 'timeout' | { error: unknown };
+
 /** A publish waiting for its acknowledgement. */
 interface Unacked {
   /** mqtt.js's message id, when it was filed at once. */
   readonly id: number | undefined;
   /** Re-derived on every connect (state, availability): never sent again by mqtt.js. */
   readonly replaceable: boolean;
-  readonly closed: Promise<'closed'>;
-  readonly close: () => void;
+  /** When it was handed to mqtt.js (the gateway's clock). */
+  readonly since: number;
+  /** Ends the wait (the first call counts). */
+  settle: (outcome: AckOutcome) => void;
+}
+
+/** The part of a writable stream that corkForThisTurn uses. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 /** How the gateway gets its client: `mqtt.connect`, or a fake in tests. */
@@ -58,6 +69,8 @@ export interface GatewayDeps {
 
 /** Most event messages kept while the broker is away; the oldest go first. */
 export const OFFLINE_QUEUE_LIMIT = 1000;
+/** Publishes held in one write at most (see corkForThisTurn). */
+const CORK_MAX_PUBLISHES = 8;
 /** Longest wait for a QoS 1 acknowledgement before a publish counts as failed. */
 export const PUBLISH_ACK_TIMEOUT_MS = 10_000;
 /** Longest wait for the retained scan's marker to come back. */
@@ -96,6 +109,10 @@ export class MqttGateway {
   private readonly clock: Clock;
   /** QoS 1 publishes waiting for their acknowledgement (see onClosed). */
   private readonly unacked = new Set<Unacked>();
+  /** The deadline timer of the oldest unacknowledged publish (see armAckDeadline). */
+  private ackTimer: TimerHandle | undefined;
+  /** The socket corked until the end of this event-loop turn (see corkForThisTurn). */
+  private held: { stream: Corkable; publishes: number } | undefined;
 
   constructor(
     private readonly opts: GatewayOptions,
@@ -210,51 +227,109 @@ export class MqttGateway {
       return false;
     }
     const lastId = client.getLastMessageId();
+    this.corkForThisTurn(client);
     const sent = client.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain });
     // mqtt.js files a QoS 1 publish under a new message id at once (unless it is still
     // resending its store after a reconnect: then a close fails it by itself). Compared
     // with the id before, not looked up in mqtt.js's outgoing map: that is O(1) per publish
     // where a scan of the map costs as much as there are publishes in flight.
     const newId = client.getLastMessageId();
-    const id = newId === lastId ? undefined : newId;
-    let closed: () => void = () => {};
     const entry: Unacked = {
-      id,
+      id: newId === lastId ? undefined : newId,
       replaceable: opts.queueWhileOffline !== true,
-      closed: new Promise<'closed'>((resolve) => {
-        closed = () => resolve('closed');
-      }),
-      close: () => closed(),
+      since: this.clock.now(),
+      settle: () => {},
     };
-    this.unacked.add(entry);
-    try {
-      // A broker that drops our packets (an overflowing queue drops acknowledgements too,
-      // mosquitto #3542) must not stall a poll forever: give up waiting after a bound, or
-      // as soon as the connection is gone (no acknowledgement can come on it).
-      const outcome = await withDeadline(
-        Promise.race([sent, entry.closed]),
-        PUBLISH_ACK_TIMEOUT_MS,
-        this.clock,
+    // A broker that drops our packets (an overflowing queue drops acknowledgements too,
+    // mosquitto #3542) must not stall a poll forever: the wait ends after a bound
+    // (expireAcks, one timer for all publishes), or as soon as the connection is gone (no
+    // acknowledgement can come on it: onClosed).
+    const outcome = await new Promise<AckOutcome>((resolve) => {
+      entry.settle = resolve;
+      this.unacked.add(entry);
+      this.armAckDeadline();
+      sent.then(
+        () => resolve('acked'),
+        (error: unknown) => resolve({ error }),
       );
-      if (outcome === 'closed') {
-        this.stats.publishFailures++;
-        this.logger.debug({ topic }, 'the connection closed before the broker acknowledged');
-        return false;
-      }
-      if (outcome === 'timeout') {
-        this.stats.publishFailures++;
-        this.logger.warn({ topic }, 'the broker did not acknowledge a publish in time');
-        return false;
-      }
+    });
+    this.unacked.delete(entry);
+    if (this.unacked.size === 0) this.disarmAckDeadline();
+    if (outcome === 'acked') {
       this.stats.publishes++;
       return true;
-    } catch (err) {
-      this.stats.publishFailures++;
-      this.logger.debug({ err, topic }, 'publish failed');
-      return false;
-    } finally {
-      this.unacked.delete(entry);
     }
+    this.stats.publishFailures++;
+    if (outcome === 'closed') {
+      this.logger.debug({ topic }, 'the connection closed before the broker acknowledged');
+    } else if (outcome === 'timeout') {
+      this.logger.warn({ topic }, 'the broker did not acknowledge a publish in time');
+    } else {
+      this.logger.debug({ err: outcome.error, topic }, 'publish failed');
+    }
+    return false;
+  }
+
+  /**
+   * One timer for the acknowledgement deadlines of all publishes, armed for the oldest
+   * (the set keeps them in the order they were sent, all with the same bound).
+   */
+  private armAckDeadline(): void {
+    if (this.ackTimer !== undefined) return;
+    const oldest = this.unacked.values().next();
+    if (oldest.done === true) return;
+    const wait = oldest.value.since + PUBLISH_ACK_TIMEOUT_MS - this.clock.now();
+    this.ackTimer = this.clock.setTimeout(
+      () => {
+        this.ackTimer = undefined;
+        this.expireAcks();
+      },
+      Math.max(0, wait),
+    );
+  }
+
+  private disarmAckDeadline(): void {
+    if (this.ackTimer !== undefined) this.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+  private expireAcks(): void {
+    const now = this.clock.now();
+    for (const u of this.unacked) {
+      // A timer may fire a few ms early (Node's cached loop time): the rest waits again.
+      if (now - u.since < PUBLISH_ACK_TIMEOUT_MS) break;
+      this.unacked.delete(u);
+      u.settle('timeout');
+    }
+    this.armAckDeadline();
+  }
+
+  /**
+   * Holds the socket's writes until the event loop's check phase of this turn, so that the
+   * publishes of every reading handled in one turn (many UPSes answer at once in a fleet)
+   * leave in one write instead of one each. mqtt-packet corks around each packet already,
+   * for one tick; this only widens that to the turn. It adds no wait beyond the turn.
+   */
+  private corkForThisTurn(client: MqttClient): void {
+    const stream = (client as { stream?: unknown }).stream as Corkable | undefined;
+    if (stream === undefined || typeof stream.cork !== 'function') return;
+    const held = this.held;
+    if (held !== undefined && held.stream === stream && held.publishes < CORK_MAX_PUBLISHES) {
+      held.publishes++;
+      return;
+    }
+    // Enough for one write (or a new connection): those go now, this one starts a new hold.
+    if (held !== undefined) this.release(held);
+    const hold = { stream, publishes: 1 };
+    this.held = hold;
+    stream.cork();
+    setImmediate(() => this.release(hold));
+  }
+
+  private release(hold: { stream: Corkable }): void {
+    if (this.held !== hold) return;
+    this.held = undefined;
+    hold.stream.uncork();
   }
 
   /**
@@ -267,7 +342,8 @@ export class MqttGateway {
   private onClosed(client: MqttClient): void {
     for (const u of this.unacked) {
       if (u.replaceable && u.id !== undefined) client.removeOutgoingMessage(u.id);
-      u.close();
+      this.unacked.delete(u);
+      u.settle('closed');
     }
   }
 
@@ -370,6 +446,7 @@ export class MqttGateway {
     }
     this.isConnected = false;
     this.client = undefined;
+    this.disarmAckDeadline();
   }
 
   /**

@@ -248,6 +248,80 @@ describe('MqttGateway', () => {
     },
   );
 
+  it("sends the publishes of one event-loop turn in writes of up to 8, all by the turn's end", async () => {
+    const t = setup();
+    // The socket under mqtt.js: a depth of 0 means its writes go out.
+    const log: string[] = [];
+    let depth = 0;
+    const stream = {
+      cork: () => {
+        depth++;
+        log.push(`cork ${depth}`);
+      },
+      uncork: () => {
+        depth--;
+        log.push(`uncork ${depth}`);
+      },
+    };
+    Object.assign(t.client, { stream });
+    t.gateway.start();
+    t.client.emit('connect');
+    const sent: Promise<boolean>[] = [];
+    for (let i = 0; i < 20; i++) {
+      sent.push(t.gateway.publish(`ups2mqtt/u${i}/state`, '{}', { retain: true }));
+      log.push(`publish ${i}`);
+    }
+    // Publishes 0-7 held together, 8-15 together, then 16-19 until the turn ends.
+    const expected = [
+      'cork 1',
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `publish ${i}`),
+      'uncork 0',
+      'cork 1',
+      ...[8, 9, 10, 11, 12, 13, 14, 15].map((i) => `publish ${i}`),
+      'uncork 0',
+      'cork 1',
+      ...[16, 17, 18, 19].map((i) => `publish ${i}`),
+    ];
+    assert.deepEqual(log, expected);
+    await settle(1);
+    assert.deepEqual(log, [...expected, 'uncork 0']);
+    assert.equal(depth, 0);
+    assert.deepEqual(await Promise.all(sent), new Array(20).fill(true));
+    // The next turn starts a new hold.
+    await t.gateway.publish('ups2mqtt/u0/state', '{}', { retain: true });
+    assert.deepEqual(log.slice(expected.length + 1, expected.length + 2), ['cork 1']);
+    await settle(1);
+    assert.equal(depth, 0);
+  });
+
+  it('gives each unacknowledged publish its own deadline through one timer', FAST, async () => {
+    const t = setup();
+    t.gateway.start();
+    t.client.emit('connect');
+    t.client.autoAck = false;
+    const ended: string[] = [];
+    const track = (topic: string) =>
+      t.gateway.publish(topic, '{}', { retain: true }).then((ok) => {
+        ended.push(`${topic}=${ok}`);
+      });
+    const first = track('ups2mqtt/a/state');
+    await settle();
+    t.clock.advance(4000);
+    const second = track('ups2mqtt/b/state');
+    await settle();
+    assert.equal(t.clock.pending(), 1, 'one deadline timer for both');
+    t.clock.advance(PUBLISH_ACK_TIMEOUT_MS - 4000);
+    await first;
+    assert.deepEqual(ended, ['ups2mqtt/a/state=false']);
+    t.clock.advance(4000 - 1);
+    await settle();
+    assert.deepEqual(ended, ['ups2mqtt/a/state=false'], 'b still waits 1 ms before its deadline');
+    t.clock.advance(1);
+    await second;
+    assert.deepEqual(ended, ['ups2mqtt/a/state=false', 'ups2mqtt/b/state=false']);
+    assert.equal(t.clock.pending(), 0);
+  });
+
   it(
     'stops waiting for acknowledgements when the connection closes; only events are resent',
     FAST,
