@@ -143,7 +143,6 @@ export class UpsBridge {
     this.abort?.abort();
     this.unwake?.();
     if (this.watchdog) this.deps.clock.clearTimeout(this.watchdog);
-    this.watchdog = undefined;
     await this.out.setAvailability('offline', true);
     for (const ext of this.deps.extensions ?? []) {
       try {
@@ -415,40 +414,28 @@ export class UpsBridge {
   }
 
   private armWatchdog(): void {
-    // One timer per UPS, not one per poll: a reading only moves lastSuccessAt, and the timer,
-    // when it fires, waits again for whatever is left of two polls' time since then.
-    if (this.watchdog === undefined) this.watchAfter(this.opts.pollIntervalMs * 2);
-  }
-
-  /**
-   * Two polls' time without a reading: the same promise as two failed polls, for a request
-   * that hangs (one poll at a time, so the second poll never starts). On a healthy peer a
-   * reading arrives about every interval, so the deadline is always about one interval away.
-   */
-  private watchAfter(wait: number): void {
-    this.watchdog = this.deps.clock.setTimeout(this.onWatchdog, wait);
-  }
-
-  private readonly onWatchdog = (): void => {
-    this.watchdog = undefined;
-    if (this.stopped) return;
     const { clock } = this.deps;
+    if (this.watchdog) clock.clearTimeout(this.watchdog);
+    // Two polls' time without a reading: the same promise as two failed polls, for a request
+    // that hangs (one poll at a time, so the second poll never starts). The reading that
+    // re-arms this arrives at the end of a poll, so on a healthy peer the next deadline is
+    // always about one interval away.
     const limit = this.opts.pollIntervalMs * 2;
-    // Node runs timers on the event loop's cached time, which can be a few ms behind
-    // Date.now() when armed: a timer then fires before its deadline by the wall clock.
-    // Waiting out the rest also covers that (giving up left a hanging read online until it
-    // timed out twice).
-    const quiet = clock.now() - this.lastSuccessAt;
-    if (quiet < limit) {
-      this.watchAfter(limit - quiet);
-      return;
-    }
-    void this.serialized(async () => {
-      const still = clock.now() - this.lastSuccessAt;
-      if (still >= limit) await this.markUnreachable('no_reading_in_time');
-      else if (this.watchdog === undefined && !this.stopped) this.watchAfter(limit - still);
-    });
-  };
+    const check = (wait: number): void => {
+      this.watchdog = clock.setTimeout(() => {
+        this.watchdog = undefined;
+        void this.serialized(async () => {
+          const quiet = clock.now() - this.lastSuccessAt;
+          if (quiet >= limit) await this.markUnreachable('no_reading_in_time');
+          // Node runs timers on the event loop's cached time, which can be a few ms behind
+          // Date.now() when armed: a timer then fires before its deadline by the wall clock.
+          // Wait out the rest; giving up left a hanging read online until it timed out twice.
+          else if (!this.watchdog && !this.stopped) check(limit - quiet);
+        });
+      }, wait);
+    };
+    check(limit);
+  }
 
   /** Adds the self-test lifecycle where the UPS can test or reports test results. */
   private applySelfTest(state: UpsState): void {
