@@ -1,7 +1,7 @@
 /**
  * Fuzz targets of the `nut://` source: the reply line decoder and list collector
  * (src/sources/nut/protocol.ts), request lines, the connection's reply handling over an
- * injected stream (client.ts: LIST blocks, ERR codes, oversized and unterminated lines,
+ * injected stream (connection.ts: LIST blocks, ERR codes, oversized and unterminated lines,
  * replies cut anywhere) and the mapping of variables (map.ts).
  */
 import { Duplex } from 'node:stream';
@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { ManualClock } from '../../src/core/clock.ts';
 import type { ErrorCode } from '../../src/core/errors.ts';
-import { NutConnection } from '../../src/sources/nut/client.ts';
+import { NutConnection } from '../../src/sources/nut/connection.ts';
 import { mapNutVars, nutStatusFlags, parseNutNumber } from '../../src/sources/nut/map.ts';
 import { parseVarList } from '../../src/sources/nut/parse.ts';
 import {

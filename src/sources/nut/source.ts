@@ -10,7 +10,8 @@ import type {
 } from '../../core/source.ts';
 import type { UpsData } from '../../core/state.ts';
 import { describeNutSpec, NUT_ALL_UPSES, type SourceSpec } from '../uri.ts';
-import { type NutClient, type NutClientOptions, sendNutCommand } from './client.ts';
+import type { NutClient, NutClientOptions } from './client.ts';
+import { sendNutCommand } from './command.ts';
 import { mapNutVars } from './map.ts';
 import { parseCmdList, parseVarList } from './parse.ts';
 import type { NutClientRegistry } from './registry.ts';
