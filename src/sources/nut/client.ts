@@ -1,7 +1,8 @@
 import { systemClock } from '../../core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
 import { Listeners } from '../../util/listeners.ts';
-import { NutConnection, type NutConnectionOptions, whereOf } from './connection.ts';
+import { NutConnection, type NutConnectionOptions } from './connection.ts';
+import { whereOf } from './dial.ts';
 
 /** Options of {@link NutClient}: a connection's, plus the least gap between connect attempts. */
 export interface NutClientOptions extends NutConnectionOptions {

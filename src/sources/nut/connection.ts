@@ -1,9 +1,14 @@
-import { createConnection, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
+import type { Socket } from 'node:net';
+import { systemClock, type TimerHandle } from '../../core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import type { NutTlsMode } from '../uri.ts';
+import {
+  DEFAULT_TIMEOUT_MS,
+  dialUpsd,
+  type NutDialOptions,
+  secureUpsdSocket,
+  whereOf,
+} from './dial.ts';
 import {
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_LIST_ITEMS,
@@ -14,32 +19,14 @@ import {
   requestForLog,
 } from './protocol.ts';
 
-/** Opens a TCP stream to host:port. Injected so tests can count or refuse connections. */
-export type NutConnector = (host: string, port: number) => Socket;
-
-/** Where and how to reach one upsd. */
-export interface NutEndpoint {
-  host: string;
-  port: number;
-  tls: NutTlsMode;
-  /** PEM CA certificate(s) for STARTTLS; default: Node's trusted roots. */
-  ca?: Buffer | undefined;
-}
-
 /** Options of {@link NutConnection} and {@link NutClient}. */
-export interface NutConnectionOptions extends NutEndpoint {
-  /** Time allowed for TCP connect plus STARTTLS (default 3000 ms). */
-  connectTimeoutMs?: number;
+export interface NutConnectionOptions extends NutDialOptions {
   /** Time allowed for one complete reply (default 3000 ms). */
   readTimeoutMs?: number;
   maxLineBytes?: number;
   maxListItems?: number;
-  clock?: Clock;
   logger: Logger;
-  connect?: NutConnector;
 }
-
-const DEFAULT_TIMEOUT_MS = 3000;
 
 /** Waits for the lines of one reply; `feed` returns true when the reply is complete. */
 interface Pending {
@@ -71,52 +58,7 @@ export class NutConnection {
 
   /** Connects, and runs STARTTLS when the endpoint asks for it. */
   static async open(opts: NutConnectionOptions, signal?: AbortSignal): Promise<NutConnection> {
-    const clock = opts.clock ?? systemClock;
-    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const where = whereOf(opts);
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      const s = (opts.connect ?? ((h, p) => createConnection({ host: h, port: p })))(
-        opts.host,
-        opts.port,
-      );
-      const done = (err?: Ups2MqttError): void => {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        s.off('connect', onConnect);
-        s.off('error', onError);
-        signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          s.on('error', () => {});
-          s.destroy();
-          reject(err);
-        } else resolve(s);
-      };
-      const onConnect = (): void => done();
-      const onError = (err: Error): void =>
-        done(
-          new Ups2MqttError('CONNECT_FAILED', `cannot connect to upsd ${where}: ${err.message}`, {
-            cause: err,
-            context: { host: opts.host, port: opts.port },
-          }),
-        );
-      const onAbort = (): void =>
-        done(new Ups2MqttError('ABORTED', `connect to upsd ${where} aborted`, { context: {} }));
-      timer = clock.setTimeout(
-        () =>
-          done(
-            new Ups2MqttError(
-              'CONNECT_TIMEOUT',
-              `connect to upsd ${where} timed out after ${timeoutMs} ms`,
-              { context: { host: opts.host, port: opts.port, timeoutMs } },
-            ),
-          ),
-        timeoutMs,
-      );
-      s.once('connect', onConnect);
-      s.once('error', onError);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    const socket = await dialUpsd(opts, signal);
     socket.setNoDelay(true);
     const conn = new NutConnection(opts, socket);
     if (opts.tls !== 'off') {
@@ -218,43 +160,7 @@ export class NutConnection {
     // From here on the same TCP stream carries TLS (NUT developer guide, STARTTLS).
     const plain = this.socket;
     this.detach(plain);
-    const clock = this.opts.clock ?? systemClock;
-    const timeoutMs = this.opts.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const secure = await new Promise<Socket>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      const s = tlsConnect({
-        socket: plain,
-        servername: /^[\d.:]+$/.test(this.opts.host) ? undefined : this.opts.host,
-        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
-      });
-      const done = (err?: Error): void => {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        s.off('secureConnect', onSecure);
-        s.off('error', onError);
-        if (err) {
-          s.on('error', () => {});
-          s.destroy();
-          reject(
-            new Ups2MqttError(
-              'TLS_FAILED',
-              `TLS with upsd ${whereOf(this.opts)} failed: ${err.message}`,
-              {
-                cause: err,
-                context: { host: this.opts.host, port: this.opts.port },
-              },
-            ),
-          );
-        } else resolve(s);
-      };
-      const onSecure = (): void => done();
-      const onError = (err: Error): void => done(err);
-      timer = clock.setTimeout(
-        () => done(new Error(`no TLS handshake within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      s.once('secureConnect', onSecure);
-      s.once('error', onError);
-    });
+    const secure = await secureUpsdSocket(plain, this.opts);
     this.socket = secure;
     this.decoder = new NutLineDecoder(this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
     this.attach(secure);
@@ -395,9 +301,4 @@ export class NutConnection {
       context: { request: requestForLog(request) },
     });
   }
-}
-
-/** `host:port` (IPv6 hosts in brackets) for messages. */
-export function whereOf(e: { host: string; port: number }): string {
-  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
