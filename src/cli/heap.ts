@@ -21,6 +21,7 @@
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from './node-flags.ts';
 
 /** Polls a second that one MiB of semi-space serves. */
 export const POLLS_PER_SEMI_SPACE_MIB = 25;
@@ -41,8 +42,7 @@ export function userSizedYoungGeneration(
   execArgv: readonly string[],
   nodeOptions: string,
 ): boolean {
-  const words = [...execArgv, ...nodeOptions.split(/\s+/)];
-  return words.some((w) => YOUNG_FLAG.test(w.replaceAll('_', '-')));
+  return nodeFlagGiven(YOUNG_FLAG, execArgv, nodeOptions);
 }
 
 const chosenByUser = userSizedYoungGeneration(process.execArgv, process.env.NODE_OPTIONS ?? '');
@@ -64,9 +64,10 @@ export type YoungGeneration =
   | { kind: 'v8' }
   | { kind: 'user' };
 
-/** Bytes of both semi-spaces now. */
-function newSpaceBytes(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+/** The size of one semi-space now, in MiB (the new space is two). */
+function semiSpaceMiBNow(): number {
+  const bytes = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return bytes / 2 / MIB;
 }
 
 let watcher: PerformanceObserver | undefined;
@@ -85,7 +86,7 @@ export function settleYoungGeneration(polls: number): YoungGeneration {
     setFlagsFromString(`--semi-space-growth-factor=${V8_GROWTH_FACTOR}`);
     return { kind: 'v8' };
   }
-  const semiSpaceNow = Math.max(1, newSpaceBytes() / 2 / MIB);
+  const semiSpaceNow = Math.max(1, semiSpaceMiBNow());
   if (cap <= semiSpaceNow) {
     setFlagsFromString('--semi-space-growth-factor=1');
     return { kind: 'capped', semiSpaceMiB: cap };
@@ -93,7 +94,7 @@ export function settleYoungGeneration(polls: number): YoungGeneration {
   // One growth from the current size straight to the cap.
   setFlagsFromString(`--semi-space-growth-factor=${Math.ceil(cap / semiSpaceNow)}`);
   const observer = new PerformanceObserver(() => {
-    if (newSpaceBytes() / 2 / MIB < cap) return;
+    if (semiSpaceMiBNow() < cap) return;
     setFlagsFromString('--semi-space-growth-factor=1');
     observer.disconnect();
     if (watcher === observer) watcher = undefined;

@@ -20,6 +20,7 @@
  * every tiering decision.
  */
 import { setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from './node-flags.ts';
 
 /** Polls a second up to which the bridge stays in V8's interpreter. */
 export const INTERPRETER_MAX_POLLS_PER_S = 16;
@@ -31,8 +32,7 @@ const TIERING_FLAG = /^--(no-)?(max-opt|jitless|lite-mode|opt|turbofan|sparkplug
 
 /** True when `execArgv` or NODE_OPTIONS holds a V8 tiering flag (`_` spelled as `-` too). */
 export function userChoseTiers(execArgv: readonly string[], nodeOptions: string): boolean {
-  const words = [...execArgv, ...nodeOptions.split(/\s+/)];
-  return words.some((w) => TIERING_FLAG.test(w.replaceAll('_', '-')));
+  return nodeFlagGiven(TIERING_FLAG, execArgv, nodeOptions);
 }
 
 const chosenByUser = userChoseTiers(process.execArgv, process.env.NODE_OPTIONS ?? '');
