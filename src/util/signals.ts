@@ -64,3 +64,41 @@ export class KeptSignalLink {
     this.kept = undefined;
   }
 }
+
+/** Per signal: the callbacks waiting for its abort, behind one listener of the signal's own. */
+const abortWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` when `signal` aborts, until {@link unwatchAbort}. A signal kept across many
+ * requests (see KeptSignalLink) gets a single `abort` listener for its whole life, and each
+ * request only adds to and deletes from a set: Node's EventTarget `addEventListener` and
+ * `removeEventListener` on every request cost more than the rest of the request's set-up.
+ * `fn` must not be given twice for one signal at a time.
+ */
+export function watchAbort(signal: AbortSignal, fn: () => void): void {
+  let watchers = abortWatchers.get(signal);
+  if (watchers === undefined) {
+    const set = new Set<() => void>();
+    watchers = set;
+    abortWatchers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const f of [...set]) f();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  watchers.add(fn);
+}
+
+/** Stops {@link watchAbort}'s call of `fn`. */
+export function unwatchAbort(signal: AbortSignal, fn: () => void): void {
+  abortWatchers.get(signal)?.delete(fn);
+}
+
+/** How many callbacks wait for `signal` through {@link watchAbort} (for tests). */
+export function abortWatchCount(signal: AbortSignal): number {
+  return abortWatchers.get(signal)?.size ?? 0;
+}

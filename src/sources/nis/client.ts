@@ -2,12 +2,14 @@ import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type Clock, systemClock, type TimerHandle } from '../../core/clock.ts';
 import { isUps2MqttError, Ups2MqttError } from '../../core/errors.ts';
+import { unwatchAbort, watchAbort } from '../../util/signals.ts';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   encodeNisCommand,
   type NisCommand,
   NisFrameDecoder,
 } from './framing.ts';
+import { listenOn } from './link.ts';
 import type { NisConnectionPool } from './pool.ts';
 
 /**
@@ -63,7 +65,8 @@ const defaultConnector: NisConnector = (host, port) => createConnection({ host, 
  * Rejects with an {@link Ups2MqttError}: CONNECT_FAILED, CONNECT_TIMEOUT, READ_TIMEOUT,
  * PEER_CLOSED, FRAME_TOO_LARGE, PROTOCOL_ERROR, SERVER_ERROR (apcupsd's NUL-terminated error
  * replies, text in `context.reply`) or ABORTED. On failure the socket is destroyed; every
- * timer and listener is released on every path.
+ * timer and listener is released on every path (the connection's own listeners, installed once
+ * by listenOn, stay with it and drop what comes after the request).
  */
 export async function nisRequest(opts: NisRequestOptions): Promise<string[]> {
   const reused = opts.pool?.take();
@@ -104,18 +107,15 @@ function exchange(opts: NisRequestOptions, reused: NisSocket | undefined): Promi
     const release = (reusable: boolean): void => {
       if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
-      signal?.removeEventListener('abort', onAbort);
+      if (signal !== undefined) unwatchAbort(signal, onAbort);
       if (socket === undefined) return;
       socket.off('connect', onConnect);
-      socket.off('data', onData);
-      socket.off('end', onPeerGone);
-      socket.off('close', onPeerGone);
+      // The connection's permanent listeners stay (see listenOn), a late error included.
+      listenOn(socket, undefined);
       if (reusable && opts.pool !== undefined) {
-        socket.off('error', onError);
         opts.pool.keep(socket);
         return;
       }
-      // The 'error' listener stays: a late error on a destroyed socket must not crash the process.
       socket.destroy();
     };
     const fail = (err: Ups2MqttError): void => {
@@ -208,7 +208,7 @@ function exchange(opts: NisRequestOptions, reused: NisSocket | undefined): Promi
       );
     }
 
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) watchAbort(signal, onAbort);
     try {
       socket = reused ?? (opts.connect ?? defaultConnector)(opts.host, opts.port);
     } catch (err) {
@@ -222,10 +222,7 @@ function exchange(opts: NisRequestOptions, reused: NisSocket | undefined): Promi
       return;
     }
     if (reused !== undefined) connected = true;
-    socket.on('error', onError);
-    socket.on('data', onData);
-    socket.on('end', onPeerGone);
-    socket.on('close', onPeerGone);
+    listenOn(socket, { data: onData, gone: onPeerGone, error: onError });
     if (socket.connecting === true) {
       timer = clock.setTimeout(() => {
         fail(

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.ts';
 import type { NisSocket } from './client.ts';
+import { listenOn, type NisLinkSink } from './link.ts';
 
 /** Options of {@link NisConnectionPool}. */
 export interface NisConnectionPoolOptions {
@@ -36,8 +37,11 @@ export class NisConnectionPool {
   private readonly minGapMs: number;
   private readonly maxIdleMs: number;
   private idle: { socket: NisSocket; since: number } | undefined;
-  private readonly dropIdle = (): void => {
-    this.drop();
+  /** Anything on an idle connection (bytes nobody asked for, end, close, error) drops it. */
+  private readonly idleSink: NisLinkSink = {
+    data: () => this.drop(),
+    gone: () => this.drop(),
+    error: () => this.drop(),
   };
 
   constructor(options: NisConnectionPoolOptions) {
@@ -59,21 +63,21 @@ export class NisConnectionPool {
     // one stays for the next poll.
     if (age < this.minGapMs) return undefined;
     this.idle = undefined;
-    this.watch(idle.socket, false);
+    listenOn(idle.socket, undefined);
     (idle.socket as Refable).ref?.();
     return idle.socket;
   }
 
   /**
    * Takes back a connection whose reply ended cleanly. It is kept when no other connection is
-   * idle, else destroyed. The caller must have removed its own listeners.
+   * idle, else destroyed. The caller must have stopped listening (listenOn with no sink).
    */
   keep(socket: NisSocket): void {
     if (this.idle !== undefined || socket.destroyed) {
       socket.destroy();
       return;
     }
-    this.watch(socket, true);
+    listenOn(socket, this.idleSink);
     (socket as Refable).unref?.();
     this.idle = { socket, since: this.clock.now() };
   }
@@ -88,16 +92,8 @@ export class NisConnectionPool {
     const idle = this.idle;
     this.idle = undefined;
     if (idle === undefined) return;
-    this.watch(idle.socket, false);
-    // A late 'error' on the destroyed socket must not crash the process.
-    idle.socket.on('error', () => {});
+    // Its permanent listeners now drop everything, a late 'error' after destroy() included.
+    listenOn(idle.socket, undefined);
     idle.socket.destroy();
-  }
-
-  private watch(socket: NisSocket, on: boolean): void {
-    for (const event of ['data', 'end', 'close', 'error'] as const) {
-      if (on) socket.on(event, this.dropIdle);
-      else socket.off(event, this.dropIdle);
-    }
   }
 }

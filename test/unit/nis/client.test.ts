@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/core/clock.ts';
 import { type ErrorCode, isUps2MqttError, type Ups2MqttError } from '../../../src/core/errors.ts';
 import { type NisSocket, nisRequest } from '../../../src/sources/nis/client.ts';
+import { abortWatchCount } from '../../../src/util/signals.ts';
 import {
   encodeReply,
   type FakeBehaviour,
@@ -192,16 +193,20 @@ describe('nisRequest against a fake NIS server on 127.0.0.1', () => {
     await within(c.closed, 2000, 'client closing the connection');
   });
 
-  it('releases its timer and abort listener after success', async () => {
+  it('releases its timer and abort watch after success; a kept signal gains no listeners', async () => {
     const controller = new AbortController();
     const clock = new ManualClock();
-    const { result } = run((c) => c.socket.write(encodeReply(['A'])), {
-      signal: controller.signal,
-      clock,
-    });
-    assert.deepEqual(await within(result), ['A']);
-    assert.equal(clock.pending(), 0);
-    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    for (let i = 0; i < 3; i++) {
+      const { result } = run((c) => c.socket.write(encodeReply(['A'])), {
+        signal: controller.signal,
+        clock,
+      });
+      assert.deepEqual(await within(result), ['A']);
+      assert.equal(clock.pending(), 0);
+      assert.equal(abortWatchCount(controller.signal), 0, 'the request no longer watches');
+      // One listener for the signal's life (watchAbort), not one per request.
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+    }
   });
 });
 
