@@ -1,7 +1,7 @@
 import { APCUPSD_SELF_TEST, APCUPSD_SENSITIVITY } from '../../core/apcupsd.ts';
 import type { UpsData } from '../../core/state.ts';
 import { deriveNisFlags } from './flags.ts';
-import { type NisRecord, parseNisNumber, parseNisTimestamp } from './parse.ts';
+import { type NisRecord, parseNisNumber, parseNisTimestamp, trimNis } from './parse.ts';
 
 /**
  * Maps apcupsd `status` records onto the normalized model (docs/protocols/nis.md#status-fields, #mapping-to-the-state). Pure.
@@ -242,11 +242,80 @@ export function mapNisStatus(records: readonly NisRecord[]): NisStatusMapping {
   return { data, unknown, warnings };
 }
 
+/** The two lines apcupsd writes afresh for every request, and the fields they fill. */
+const STAMPS: Readonly<Record<string, 'sampled_at' | 'reported_at'>> = {
+  DATE: 'sampled_at',
+  'END APC': 'reported_at',
+};
+
+/**
+ * The mapping of a reply that repeats the previous one except for its time stamps: what a
+ * poll of an unchanged UPS gets (apcupsd re-stamps DATE and END APC on every request). Gives
+ * `prevData` with `sampled_at`, `reported_at` and `data_age_s` taken from the new stamps, in
+ * the same key order, i.e. what {@link mapNisStatus} gives for `lines`; without parsing or
+ * mapping the ~50 lines that did not change. Undefined when any other line differs, a stamp
+ * line moved or does not parse, or `prevData` lacks one of those fields: then map in full.
+ * `prevData` must come from a mapping of `prevLines` without warnings (one of each key).
+ */
+export function remapStamps(
+  prevLines: readonly string[],
+  prevData: UpsData,
+  lines: readonly string[],
+): UpsData | undefined {
+  if (lines.length !== prevLines.length) return undefined;
+  let sampled = prevData.sampled_at;
+  let reported = prevData.reported_at;
+  if (sampled === undefined || reported === undefined || prevData.data_age_s === undefined) {
+    return undefined;
+  }
+  // First only find the changed lines: a UPS with a new value is told apart before any
+  // stamp is parsed (at most the two stamps may differ).
+  let first = -1;
+  let second = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === prevLines[i]) continue;
+    if (first < 0) first = i;
+    else if (second < 0) second = i;
+    else return undefined;
+  }
+  for (const i of [first, second]) {
+    if (i < 0) continue;
+    const line = lines[i] as string;
+    const colon = line.indexOf(':');
+    if (colon < 0) return undefined;
+    const field = STAMPS[trimNis(line.slice(0, colon)).toUpperCase()];
+    if (field === undefined || !(prevLines[i] as string).startsWith(line.slice(0, colon + 1))) {
+      return undefined;
+    }
+    const iso = parseNisTimestamp(line.slice(colon + 1));
+    if (iso === undefined) return undefined;
+    if (field === 'sampled_at') sampled = iso;
+    else reported = iso;
+  }
+  // The keys and order of prevData (see buildState for why key by key).
+  const src = prevData as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(src)) copy[key] = src[key];
+  const data = copy as UpsData;
+  data.sampled_at = sampled;
+  data.reported_at = reported;
+  const age = dataAgeS(reported, sampled);
+  if (age === undefined) return undefined;
+  data.data_age_s = age;
+  return data;
+}
+
+/** Seconds between apcupsd's last reading of the UPS and its report, or undefined. */
+function dataAgeS(reportedAt: string, sampledAt: string): number | undefined {
+  const ms = Date.parse(reportedAt) - Date.parse(sampledAt);
+  return Number.isFinite(ms) ? Math.round(ms / 1000) : undefined;
+}
+
 /** Values computed from others: data age (docs/protocols/nis.md#connections-and-timeouts staleness) and real power. */
 function addDerived(data: UpsData): void {
   if (data.reported_at !== undefined && data.sampled_at !== undefined) {
-    const ms = Date.parse(data.reported_at) - Date.parse(data.sampled_at);
-    if (Number.isFinite(ms)) data.data_age_s = Math.round(ms / 1000);
+    const age = dataAgeS(data.reported_at, data.sampled_at);
+    if (age !== undefined) data.data_age_s = age;
   }
   // Load in watts only from a measured percentage: the nominal rating alone is never the load.
   if (data.load_pct !== undefined && data.nominal_power_w !== undefined) {

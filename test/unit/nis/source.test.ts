@@ -71,6 +71,82 @@ const notAvailable = () =>
     context: { reply: 'Not available' },
   });
 
+describe('NisSource on an unchanged UPS', () => {
+  it('maps a restamped reply like a full one, and sees the next real change at once', async () => {
+    const { fake, read, logs } = setup();
+    const first = await read();
+    fake.status = statusLines({
+      DATE: '2026-11-21 10:00:05 +0000  ',
+      'END APC': '2026-11-21 10:00:09 +0000  ',
+    });
+    const second = await read();
+    assert.notEqual(second.data, first.data, 'a new object each poll');
+    assert.equal(second.data.sampled_at, '2026-11-21T10:00:05+00:00');
+    assert.equal(second.data.reported_at, '2026-11-21T10:00:09+00:00');
+    assert.equal(second.data.data_age_s, 4);
+    assert.deepEqual(second.data, { ...first.data, ...second.data, data_age_s: 4 });
+    assert.deepEqual(Object.keys(second.data), Object.keys(first.data));
+    fake.status = statusLines({
+      DATE: '2026-11-21 10:00:06 +0000  ',
+      'END APC': '2026-11-21 10:00:06 +0000  ',
+      STATUS: 'ONBATT ',
+      STATFLAG: '0x05060010',
+    });
+    const third = await read();
+    assert.equal(third.data.on_battery, true);
+    assert.equal(third.data.status_text, 'ONBATT');
+    assert.equal(third.data.data_age_s, 0);
+    assert.deepEqual(logs, []);
+  });
+});
+
+describe('NisSource comparing replies', () => {
+  /** What a full mapping of `lines` gives (a fresh source maps its first reply in full). */
+  async function fullMapping(lines: string[]) {
+    const { fake, read } = setup();
+    fake.status = lines;
+    return (await read()).data;
+  }
+
+  it('stops remembering replies that change every poll, probes every 16th, and stays exact', async () => {
+    const { fake, source, read } = setup();
+    const remembered: boolean[] = [];
+    const stamp = (s: number) =>
+      `2026-11-21 10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')} +0000  `;
+    // 40 polls with a new BCHARGE each, then 12 unchanged ones (only the stamps move).
+    for (let i = 0; i < 52; i++) {
+      const lines = statusLines({
+        DATE: stamp(i),
+        'END APC': stamp(i + 1),
+        BCHARGE: `${i < 40 ? 50 + i : 90}.0 Percent`,
+      });
+      fake.status = lines;
+      const got = (await read()).data;
+      assert.deepEqual(got, await fullMapping(lines), `poll ${i}`);
+      remembered.push(source.remembersReply());
+    }
+    // Remembered after the 1st and 2nd changed reply in a row, then after every 16th.
+    const changing = Array.from({ length: 40 }, (_, i) => i < 2 || (i + 1) % 16 === 0);
+    assert.deepEqual(remembered.slice(0, 40), changing);
+    // The UPS settled at poll 40; the probe at the 48th full mapping in a row (poll 47)
+    // remembers it, and from then on the replies are compared with it.
+    assert.deepEqual(remembered.slice(40), [
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+  });
+});
+
 describe('NisSource basics', () => {
   it('describes itself, advertises no commands and the sticky fields', async () => {
     const { source } = setup();
