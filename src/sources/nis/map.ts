@@ -292,6 +292,8 @@ export function remapStamps(
     if (field === 'sampled_at') sampled = iso;
     else reported = iso;
   }
+  const age = dataAgeS(reported, sampled);
+  if (age === undefined) return undefined;
   // The keys and order of prevData (see buildState for why key by key).
   const src = prevData as Record<string, unknown>;
   const copy: Record<string, unknown> = {};
@@ -299,8 +301,6 @@ export function remapStamps(
   const data = copy as UpsData;
   data.sampled_at = sampled;
   data.reported_at = reported;
-  const age = dataAgeS(reported, sampled);
-  if (age === undefined) return undefined;
   data.data_age_s = age;
   return data;
 }
