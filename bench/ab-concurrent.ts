@@ -18,14 +18,15 @@
  */
 import { FakeNisMaster } from '../test/helpers/fake-nis-master.ts';
 import { startMosquitto } from '../test/helpers/mosquitto.ts';
-import { cleanEnv, type RunningBridge, spawnBridge } from './lib/bridge-process.ts';
+import { type RunningBridge, spawnBridge } from './lib/bridge-process.ts';
 import { buildDist } from './lib/dist-build.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
 import { clockTicksPerSecond } from './lib/procfs.ts';
 import { treeCpuNs } from './lib/proctree.ts';
 import { machineFacts, REPO_ROOT, writeResults } from './lib/results.ts';
 import { runBench, say } from './lib/run.ts';
-import { median, round } from './lib/stats.ts';
+import { BRIDGES, DEFAULT_PEERS_DIR } from './lib/sbs-bridges.ts';
+import { mean, median, round } from './lib/stats.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   a: { default: 'tree', help: '"tree" (this tree, built) or a dist/cli/main.js' },
@@ -92,20 +93,14 @@ runBench(async (registry) => {
   const python: number[] = [];
   for (let i = 0; i < pythons; i++) {
     const m = await master();
-    const proc = await registry.spawn(
-      'python-ref',
-      '/usr/bin/python3',
-      [
-        `${REPO_ROOT}/bench/peers/pyref_bridge.py`,
-        '--nis-port',
-        String(m.port),
-        '--mqtt-port',
-        String(broker.port),
-        '--interval',
-        '1',
-      ],
-      { cwd: REPO_ROOT, env: cleanEnv(process.env) },
-    );
+    const proc = await BRIDGES['python-ref'].start({
+      registry,
+      nisPort: m.port,
+      mqttPort: broker.port,
+      workDir: REPO_ROOT,
+      ups2mqttDir: REPO_ROOT,
+      peersDir: DEFAULT_PEERS_DIR,
+    });
     python.push(proc.pid);
   }
   await sleep(flags.number('warmup', true) * 1000);
@@ -123,7 +118,6 @@ runBench(async (registry) => {
     const perHour = (k: number): number[] =>
       (after[k] as number[]).map((v, i) => round((v - (before[k]?.[i] ?? 0)) / 1e9 / hours, 2));
     const [a, b, p] = [perHour(0), perHour(1), perHour(2)];
-    const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
     const result = {
       a,
       b,

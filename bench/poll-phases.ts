@@ -160,7 +160,8 @@ interface RunResult {
   totalUs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The line the preloaded module prints when the counted polls are done. */
+const REPORT = /POLL-PHASES (.*)\n/;
 
 runBench(async (registry) => {
   const flags = parseFlags(process.argv.slice(2), FLAGS);
@@ -207,11 +208,8 @@ runBench(async (registry) => {
       nodeArgs: ['--import', pathToFileURL(preload).href],
     });
     try {
-      const text = await bridge.proc.waitForOutput(
-        /POLL-PHASES .*\n/,
-        (warmup + polls + 30) * 1000,
-      );
-      const line = /POLL-PHASES (.*)\n/.exec(text)?.[1] ?? '{}';
+      const text = await bridge.proc.waitForOutput(REPORT, (warmup + polls + 30) * 1000);
+      const line = REPORT.exec(text)?.[1] ?? '{}';
       const raw = JSON.parse(line) as { markUs: number; polls: number; sum: [string, number][] };
       const segments = raw.sum.map(([k, v]) => [k, round(v / raw.polls, 1)] as [string, number]);
       const totalUs = round(
@@ -223,7 +221,6 @@ runBench(async (registry) => {
     } finally {
       await bridge.stop();
       await master.stop();
-      await sleep(500);
     }
   }
   const names = [...new Set(results.flatMap((r) => r.segments.map(([k]) => k)))];
