@@ -17,6 +17,7 @@ export const BRIDGE_NAMES = [
   'apcupsd2mqtt-default',
   'apcupsd2mqtt-1s',
   'python-ref',
+  'python-published',
   'node-floor',
 ] as const;
 export type BridgeName = (typeof BRIDGE_NAMES)[number];
@@ -187,33 +188,66 @@ function apcupsd2mqtt(intervalS: number, isDefault: boolean): BridgeSpec {
   };
 }
 
-const pythonRef: BridgeSpec = {
-  name: 'python-ref',
-  label: 'Python stand-in (ours, new TCP connection per 1 s poll)',
-  intervalS: 1,
-  mqtt: true,
-  ownsTopic: (t) => t.startsWith('pyref/'),
-  power(topic, payload) {
-    if (!/^pyref\/.+\/state$/.test(topic)) return undefined;
-    return statusPower(json(payload)?.STATUS);
-  },
-  start: (ctx) =>
-    ctx.registry.spawn(
-      'python-ref',
-      // Debian's interpreter: python3-paho-mqtt is installed for it, not for a pyenv one.
-      '/usr/bin/python3',
-      [
-        join(REPO_ROOT, 'bench', 'peers', 'pyref_bridge.py'),
-        '--nis-port',
-        String(ctx.nisPort),
-        '--mqtt-port',
-        String(ctx.mqttPort),
-        '--interval',
-        '1',
-      ],
-      { cwd: ctx.workDir, env: cleanEnv(process.env) },
-    ),
-};
+/**
+ * One of our Python programs in bench/peers/, polling every second: `prefix/<UPSNAME>/state`
+ * carries apcupsd's fields as JSON, STATUS under `statusKey`.
+ */
+function pythonBridge(
+  name: BridgeName,
+  label: string,
+  script: string,
+  prefix: string,
+  statusKey: string,
+): BridgeSpec {
+  const stateTopic = new RegExp(`^${prefix}/.+/state$`);
+  return {
+    name,
+    label,
+    intervalS: 1,
+    mqtt: true,
+    ownsTopic: (t) => t.startsWith(`${prefix}/`),
+    power(topic, payload) {
+      if (!stateTopic.test(topic)) return undefined;
+      return statusPower(json(payload)?.[statusKey]);
+    },
+    start: (ctx) =>
+      ctx.registry.spawn(
+        name,
+        // Debian's interpreter: python3-paho-mqtt is installed for it, not for a pyenv one.
+        '/usr/bin/python3',
+        [
+          join(REPO_ROOT, 'bench', 'peers', script),
+          '--nis-port',
+          String(ctx.nisPort),
+          '--mqtt-port',
+          String(ctx.mqttPort),
+          '--interval',
+          '1',
+        ],
+        { cwd: ctx.workDir, env: cleanEnv(process.env) },
+      ),
+  };
+}
+
+const pythonRef = pythonBridge(
+  'python-ref',
+  'Python stand-in (ours, new TCP connection per 1 s poll)',
+  'pyref_bridge.py',
+  'pyref',
+  'STATUS',
+);
+
+/**
+ * Our model of the usual published Python bridge (peers/pyref_published.py): apcaccess-style
+ * reads on a new connection, and a new MQTT connection for every publish.
+ */
+const pythonPublished = pythonBridge(
+  'python-published',
+  'Python model of the published bridges (ours: new NIS and MQTT connection per 1 s poll)',
+  'pyref_published.py',
+  'pypub',
+  'status',
+);
 
 const nodeFloor: BridgeSpec = {
   name: 'node-floor',
@@ -236,5 +270,6 @@ export const BRIDGES: Readonly<Record<BridgeName, BridgeSpec>> = {
   'apcupsd2mqtt-default': apcupsd2mqtt(10, true),
   'apcupsd2mqtt-1s': apcupsd2mqtt(1, false),
   'python-ref': pythonRef,
+  'python-published': pythonPublished,
   'node-floor': nodeFloor,
 };

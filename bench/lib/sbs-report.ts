@@ -77,6 +77,7 @@ export const PEERS: readonly BridgeName[] = [
   'apcupsd2mqtt-default',
   'apcupsd2mqtt-1s',
   'python-ref',
+  'python-published',
 ];
 
 export function summarize(

@@ -107,6 +107,15 @@ describe('what each bridge says about mains', () => {
     assert.equal(statusPower(7), undefined);
     assert.equal(b('node-floor').mqtt, false);
   });
+
+  it('the model of the published Python bridges: lower-case status in pypub/<name>/state', () => {
+    const py = b('python-published');
+    assert.equal(py.power('pypub/smart-sim/state', p('{"status":"ONBATT"}')), 'battery');
+    assert.equal(py.power('pypub/smart-sim/state', p('{"status":"ONLINE"}')), 'line');
+    assert.equal(py.power('pypub/smart-sim/state', p('{"STATUS":"ONBATT"}')), undefined);
+    assert.equal(py.power('pyref/smart-sim/state', p('{"status":"ONBATT"}')), undefined);
+    assert.ok(py.ownsTopic('pypub/x/state') && !py.ownsTopic('pyref/x/state'));
+  });
 });
 
 describe('side-by-side summary', () => {
