@@ -31,6 +31,18 @@ export interface BridgeSummary {
   readonly msgsPerMinMedian: number | null;
   readonly bytesPerMinMedian: number | null;
   readonly apcupsdCpuSPerHourMedian: number | null;
+  /**
+   * What the machine pays while this bridge runs, per window: the bridge (less its set-up
+   * overhead) + apcupsd + mosquitto, from the scheduler's ns counters; medians. apcupsd and
+   * mosquitto have costs of their own whatever the bridge, the same for every bridge.
+   */
+  readonly machine: {
+    readonly apcupsd: number | null;
+    readonly mosquitto: number | null;
+    readonly total: number | null;
+    /** `total` ÷ the cheapest peer's `total` (the peer cheapest by this figure). */
+    readonly ratioToCheapestPeer: number | null;
+  };
   /** Simulator change → bridge's MQTT message. */
   readonly detection: LatencySummary;
   /** Simulator change → apcupsd's NIS, measured during this bridge's events. */
@@ -95,7 +107,20 @@ export function summarize(
     nums(ok.filter((w) => w.bridge === b).map((w) => fair(b, cpuOfWindow(w))));
   const rawCpuOf = (b: BridgeName): number[] =>
     nums(ok.filter((w) => w.bridge === b).map(cpuOfWindow));
+  // Bridge + apcupsd + mosquitto of one window, where all three were read in ns.
+  const machineOfWindow = (w: WindowResult): number | undefined => {
+    const own = fair(w.bridge as BridgeName, w.cpuSPerHourNs);
+    if (own === undefined) return undefined;
+    if (w.apcupsdCpuSPerHourNs === undefined || w.mosquittoCpuSPerHourNs === undefined) {
+      return undefined;
+    }
+    return r(own + w.apcupsdCpuSPerHourNs + w.mosquittoCpuSPerHourNs);
+  };
+  const machineOf = (b: BridgeName): number[] =>
+    nums(ok.filter((w) => w.bridge === b).map(machineOfWindow));
   const peers = PEERS.filter((p) => cpuOf(p).length > 0);
+  const machinePeers = nums(PEERS.map((p) => med(machineOf(p)) ?? undefined));
+  const cheapestMachine = machinePeers.length === 0 ? null : Math.min(...machinePeers);
   const cheapestPeer =
     peers.length === 0
       ? null
@@ -126,6 +151,15 @@ export function summarize(
       msgsPerMinMedian: med(nums(mine.map((w) => w.msgsPerMin))),
       bytesPerMinMedian: med(nums(mine.map((w) => w.bytesPerMin))),
       apcupsdCpuSPerHourMedian: med(nums(mine.map((w) => w.apcupsdCpuSPerHour))),
+      machine: {
+        apcupsd: med(nums(mine.map((w) => w.apcupsdCpuSPerHourNs))),
+        mosquitto: med(nums(mine.map((w) => w.mosquittoCpuSPerHourNs))),
+        total: med(machineOf(bridge)),
+        ratioToCheapestPeer:
+          cheapestMachine === null || !(cheapestMachine > 0) || med(machineOf(bridge)) === null
+            ? null
+            : r((med(machineOf(bridge)) as number) / cheapestMachine),
+      },
       detection: latency(events.map((e) => e.bridgeMs)),
       apcupsd: latency(events.map((e) => e.apcupsdMs)),
       added: latency(
@@ -175,6 +209,19 @@ export function markdownTables(
     lines.push(
       `| ${b.label} | ${cell(b.rssEndMbMedian)} | ${cell(b.rssMaxMb)} | ${cell(b.processesMax)} | ${cell(b.msgsPerMinMedian)} | ${cell(b.bytesPerMinMedian)} |`,
     );
+  }
+  if (bridges.some((b) => b.machine.total !== null)) {
+    lines.push(
+      '',
+      '| Bridge | the bridge | + apcupsd | + mosquitto | = the machine, CPU-s/h median | × cheapest peer |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const b of bridges) {
+      if (b.machine.total === null) continue;
+      lines.push(
+        `| ${b.label} | ${cell(b.cpuSPerHour.median)} | ${cell(b.machine.apcupsd)} | ${cell(b.machine.mosquitto)} | ${cell(b.machine.total)} | ${cell(b.machine.ratioToCheapestPeer)} |`,
+      );
+    }
   }
   lines.push(
     '',

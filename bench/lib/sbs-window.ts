@@ -43,6 +43,9 @@ export interface WindowResult {
   /** apcupsd's and mosquitto's own CPU in the same window (they work for the bridge too). */
   readonly apcupsdCpuSPerHour?: number;
   readonly mosquittoCpuSPerHour?: number;
+  /** The same two from the scheduler's ns counters (ticks are 0.6 CPU-s/h in a 60 s window). */
+  readonly apcupsdCpuSPerHourNs?: number;
+  readonly mosquittoCpuSPerHourNs?: number;
   /** Machine-wide busy cores in the window (other sessions included): the noise level. */
   readonly machineBusyCores?: number;
   readonly events?: readonly EventSample[];
@@ -133,6 +136,8 @@ export async function runWindow(
     const t0 = sampleRss();
     const a0 = readCpuTicks(rig.apcupsdPid);
     const m0 = readCpuTicks(rig.mosquittoPid);
+    const an0 = treeCpuNs(rig.apcupsdPid, s.ticksPerSecond);
+    const mn0 = treeCpuNs(rig.mosquittoPid, s.ticksPerSecond);
     const k0 = readMachineTicks();
     const w0 = monoMs();
     counting = true;
@@ -147,6 +152,8 @@ export async function runWindow(
     const n1 = treeCpuNs(running.pid, s.ticksPerSecond);
     const a1 = readCpuTicks(rig.apcupsdPid);
     const m1 = readCpuTicks(rig.mosquittoPid);
+    const an1 = treeCpuNs(rig.apcupsdPid, s.ticksPerSecond);
+    const mn1 = treeCpuNs(rig.mosquittoPid, s.ticksPerSecond);
     const k1 = readMachineTicks();
     if (!running.running())
       throw new Error(`exited in the window: ${running.output().slice(-2000)}`);
@@ -168,6 +175,8 @@ export async function runWindow(
       topics: topics.size,
       apcupsdCpuSPerHour: perHour(cpuSecondsBetween(a0, a1, s.ticksPerSecond)),
       mosquittoCpuSPerHour: perHour(cpuSecondsBetween(m0, m1, s.ticksPerSecond)),
+      apcupsdCpuSPerHourNs: perHour((an1 - an0) / 1e9),
+      mosquittoCpuSPerHourNs: perHour((mn1 - mn0) / 1e9),
       machineBusyCores: totalTicks > 0 ? r(((k1.busy - k0.busy) / totalTicks) * nproc) : 0,
     };
     log(

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { clockTicksPerSecond } from '../lib/procfs.ts';
 import { parseStatEntry, sumTree, treeCpuNs, treeOf } from '../lib/proctree.ts';
 import { BRIDGE_NAMES, BRIDGES, type BridgeName, statusPower } from '../lib/sbs-bridges.ts';
-import { summarize } from '../lib/sbs-report.ts';
+import { markdownTables, summarize } from '../lib/sbs-report.ts';
 import type { WindowResult } from '../lib/sbs-window.ts';
 
 // A real /proc/<pid>/stat line layout (52 fields), with a command name holding ") (".
@@ -156,6 +156,45 @@ describe('side-by-side summary', () => {
     assert.deepEqual(u?.cpuRatioPerRep, [2, 2]); // rep 2: the cheapest peer there is apcupsd2mqtt-1s
     assert.equal(bridges[2]?.failed, 1);
     assert.deepEqual(bridges[2]?.cpuRatioPerRep, [null, 0.17]);
+  });
+
+  it('the machine: bridge (less set-up overhead) + apcupsd + mosquitto, in ns figures only', () => {
+    const ns = (bridge: number, apcupsd: number, mosquitto: number): Partial<WindowResult> => ({
+      cpuSPerHourNs: bridge,
+      apcupsdCpuSPerHourNs: apcupsd,
+      mosquittoCpuSPerHourNs: mosquitto,
+    });
+    const windows = [
+      w(1, 'ups2mqtt', 0, ns(5, 3, 2)),
+      w(1, 'python-ref', 0, ns(3, 4, 4)),
+      w(1, 'apcupsd2mqtt-1s', 0, ns(10, 1, 1)),
+      w(2, 'ups2mqtt', 0, ns(6, 3, 2)),
+      w(2, 'python-ref', 0, ns(3, 4, 5)),
+      w(2, 'apcupsd2mqtt-1s', 0, { cpuSPerHourNs: 9 }), // apcupsd and mosquitto not read in ns
+    ];
+    const { bridges } = summarize(windows, labels, ['ups2mqtt', 'python-ref', 'apcupsd2mqtt-1s'], {
+      'apcupsd2mqtt-1s': 4,
+    });
+    const [u, py, a] = bridges;
+    assert.deepEqual(u?.machine, {
+      apcupsd: 3,
+      mosquitto: 2,
+      total: 10.5,
+      ratioToCheapestPeer: 1.31,
+    });
+    assert.deepEqual(py?.machine, {
+      apcupsd: 4,
+      mosquitto: 4.5,
+      total: 11.5,
+      ratioToCheapestPeer: 1.44,
+    });
+    // apcupsd2mqtt: 10 − 4 + 1 + 1 = 8 in its one complete window, the cheapest peer here
+    assert.equal(a?.machine.total, 8);
+    assert.equal(a?.machine.ratioToCheapestPeer, 1);
+    assert.match(
+      markdownTables(bridges, 'python-ref'),
+      /\| ups2mqtt \| 5\.5 \| 3 \| 2 \| 10\.5 \| 1\.31 \|/,
+    );
   });
 
   it('latency per event: detection, apcupsd alone, and the difference; a miss counts as missed', () => {
