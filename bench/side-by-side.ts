@@ -33,6 +33,7 @@ import {
   type BridgeName,
   DEFAULT_PEERS_DIR,
   ensureApcupsd2mqtt,
+  parseUps2mqttEnv,
   realApcaccess,
 } from './lib/sbs-bridges.ts';
 import { markdownTables, summarize, wrapperOverheads } from './lib/sbs-report.ts';
@@ -46,6 +47,10 @@ const SPECS = {
   events: { default: '10', help: 'power events per window (even: fail, return, …)' },
   bridges: { default: BRIDGE_NAMES.join(','), help: 'which bridges, in rep-1 order' },
   'ups2mqtt-dir': { default: REPO_ROOT, help: 'ups2mqtt tree to build and run' },
+  'ups2mqtt-env': {
+    default: '',
+    help: 'extra settings for ups2mqtt, e.g. "UPS2MQTT_NIS_REUSE_CONNECTION=false" (comma-separated)',
+  },
   build: {
     default: 'yes',
     help: 'yes: `npm run build` in --ups2mqtt-dir first; no: use its dist/',
@@ -130,6 +135,7 @@ function main(argv: string[]): void {
     ups2mqttDir: relative(REPO_ROOT, resolve(flags.text('ups2mqtt-dir'))) || '.',
     peersDir: resolve(flags.text('peers-dir')).replace(homedir(), '~'),
     apcupsd2mqttVersion: APCUPSD2MQTT_VERSION,
+    ups2mqttEnv: parseUps2mqttEnv(flags.text('ups2mqtt-env')),
   };
   const dirs = {
     ups2mqttDir: resolve(REPO_ROOT, settings.ups2mqttDir),
@@ -195,6 +201,7 @@ function main(argv: string[]): void {
       mqttPort: broker.port,
       workDir,
       ups2mqttDir: dirs.ups2mqttDir,
+      ups2mqttEnv: settings.ups2mqttEnv,
       peersDir: dirs.peersDir,
     };
     // What the apcaccess wrapper costs per poll (see sbs-bridges.ts: apcaccessWrapper).

@@ -36,6 +36,8 @@ export interface LaunchContext {
   /** A private folder of this run (wrapper scripts, ups2mqtt's data_dir). */
   readonly workDir: string;
   readonly ups2mqttDir: string;
+  /** Settings added to ups2mqtt's environment (`--ups2mqtt-env`); the defaults otherwise. */
+  readonly ups2mqttEnv?: Readonly<Record<string, string>>;
   readonly peersDir: string;
 }
 
@@ -100,11 +102,26 @@ const ups2mqtt: BridgeSpec = {
           // 1551 may be taken, and ./data must not be the checkout's.
           UPS2MQTT_HTTP_PORT: '0',
           UPS2MQTT_DATA_DIR: dataDir,
+          ...ctx.ups2mqttEnv,
         },
       },
     );
   },
 };
+
+/** `KEY=VALUE,...` → settings for ups2mqtt; only UPS2MQTT_ variables, so nothing else leaks in. */
+export function parseUps2mqttEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',').filter((x) => x.trim() !== '')) {
+    const at = item.indexOf('=');
+    const key = item.slice(0, at).trim();
+    if (at <= 0 || !/^UPS2MQTT_[A-Z0-9_]+$/.test(key)) {
+      throw new Error(`--ups2mqtt-env: "${item}" is not UPS2MQTT_NAME=value`);
+    }
+    out[key] = item.slice(at + 1).trim();
+  }
+  return out;
+}
 
 /** The absolute path of the real `apcaccess` (Debian's apcupsd package: /usr/sbin). */
 export function realApcaccess(): string {

@@ -2,7 +2,13 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clockTicksPerSecond } from '../lib/procfs.ts';
 import { parseStatEntry, sumTree, treeCpuNs, treeOf } from '../lib/proctree.ts';
-import { BRIDGE_NAMES, BRIDGES, type BridgeName, statusPower } from '../lib/sbs-bridges.ts';
+import {
+  BRIDGE_NAMES,
+  BRIDGES,
+  type BridgeName,
+  parseUps2mqttEnv,
+  statusPower,
+} from '../lib/sbs-bridges.ts';
 import { markdownTables, summarize } from '../lib/sbs-report.ts';
 import type { WindowResult } from '../lib/sbs-window.ts';
 
@@ -115,6 +121,23 @@ describe('what each bridge says about mains', () => {
     assert.equal(py.power('pypub/smart-sim/state', p('{"STATUS":"ONBATT"}')), undefined);
     assert.equal(py.power('pyref/smart-sim/state', p('{"status":"ONBATT"}')), undefined);
     assert.ok(py.ownsTopic('pypub/x/state') && !py.ownsTopic('pyref/x/state'));
+  });
+});
+
+describe('--ups2mqtt-env', () => {
+  it('takes UPS2MQTT_ settings, values may hold "="; empty means none', () => {
+    assert.deepEqual(parseUps2mqttEnv(''), {});
+    assert.deepEqual(
+      parseUps2mqttEnv('UPS2MQTT_NIS_REUSE_CONNECTION=false, UPS2MQTT_NIS_EVENTS_INTERVAL=3600'),
+      { UPS2MQTT_NIS_REUSE_CONNECTION: 'false', UPS2MQTT_NIS_EVENTS_INTERVAL: '3600' },
+    );
+    assert.deepEqual(parseUps2mqttEnv('UPS2MQTT_X=a=b'), { UPS2MQTT_X: 'a=b' });
+  });
+
+  it('refuses anything else: other variables, a missing name or "="', () => {
+    for (const bad of ['NODE_OPTIONS=--inspect', 'PATH=/tmp', '=1', 'UPS2MQTT_X', 'ups2mqtt_x=1']) {
+      assert.throws(() => parseUps2mqttEnv(bad), /--ups2mqtt-env/, bad);
+    }
   });
 });
 
