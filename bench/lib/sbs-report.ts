@@ -137,6 +137,7 @@ export function summarize(
     const mine = ok.filter((w) => w.bridge === bridge);
     const events = mine.flatMap((w) => w.events ?? []);
     const cpu = cpuOf(bridge);
+    const machineTotal = med(machineOf(bridge));
     const cheapest = cheapestPeer === null ? null : med(cpuOf(cheapestPeer));
     return {
       bridge,
@@ -154,11 +155,11 @@ export function summarize(
       machine: {
         apcupsd: med(nums(mine.map((w) => w.apcupsdCpuSPerHourNs))),
         mosquitto: med(nums(mine.map((w) => w.mosquittoCpuSPerHourNs))),
-        total: med(machineOf(bridge)),
+        total: machineTotal,
         ratioToCheapestPeer:
-          cheapestMachine === null || !(cheapestMachine > 0) || med(machineOf(bridge)) === null
+          cheapestMachine === null || !(cheapestMachine > 0) || machineTotal === null
             ? null
-            : r((med(machineOf(bridge)) as number) / cheapestMachine),
+            : r(machineTotal / cheapestMachine),
       },
       detection: latency(events.map((e) => e.bridgeMs)),
       apcupsd: latency(events.map((e) => e.apcupsdMs)),
