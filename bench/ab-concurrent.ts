@@ -11,7 +11,11 @@
  * Use it to rank changes; confirm a winner with idle.ts.
  *
  *   node --import tsx bench/ab-concurrent.ts --b <dist/cli/main.js> [--a tree] [--per-side 4]
- *     [--warmup 40] [--window 30] [--windows 5] [--python 0]
+ *     [--warmup 40] [--window 30] [--windows 5] [--python 0] [--upses 1]
+ *
+ * `--upses N` (N > 1): each bridge polls N fake NIS endpoints of its own (bench/lib/fleet.ts,
+ * a new LINEV in every reply, so every poll publishes): the fleet case of bench/scale.ts, for
+ * two builds at once. Its figures are CPU-s/h a bridge like the rest; / 3600 is a core.
  *
  * `tree` builds this tree into a temporary folder; `--python N` adds N Python stand-ins
  * (bench/peers/pyref_bridge.py) whose mean is printed beside each window.
@@ -21,6 +25,7 @@ import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { type RunningBridge, spawnBridge } from './lib/bridge-process.ts';
 import { buildDist } from './lib/dist-build.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
+import { FakeFleet } from './lib/fleet.ts';
 import { clockTicksPerSecond } from './lib/procfs.ts';
 import { treeCpuNs } from './lib/proctree.ts';
 import { machineFacts, REPO_ROOT, writeResults } from './lib/results.ts';
@@ -36,6 +41,10 @@ const FLAGS: Record<string, FlagSpec> = {
   window: { default: '30', help: 'seconds of each window' },
   windows: { default: '5', help: 'windows measured' },
   python: { default: '0', help: 'Python stand-ins run beside them (0 = none)' },
+  upses: {
+    default: '1',
+    help: 'UPSes a bridge polls; more than 1: a fake fleet each, new values every poll',
+  },
   out: { default: 'ab-concurrent', help: 'results file name under bench/results/' },
 };
 
@@ -58,6 +67,7 @@ runBench(async (registry) => {
   }
   const perSide = flags.number('per-side');
   const pythons = flags.number('python', true);
+  const upses = Math.round(flags.number('upses'));
   let tree: string | undefined;
   const entry = async (which: string): Promise<string> => {
     if (which !== 'tree') return which;
@@ -73,14 +83,20 @@ runBench(async (registry) => {
     masters.push(m);
     return m;
   };
+  const fleet = async (count: number): Promise<readonly number[]> =>
+    registry.track(new FakeFleet({ count, stampLineV: true })).start();
   const sides: [RunningBridge[], RunningBridge[]] = [[], []];
   for (let i = 0; i < perSide; i++) {
     for (const side of i % 2 === 0 ? [0, 1] : [1, 0]) {
       const id = `${side === 0 ? 'a' : 'b'}${i}`;
-      const m = await master();
+      const ports = upses > 1 ? await fleet(upses) : [(await master()).port];
       sides[side as 0 | 1].push(
         await spawnBridge({
-          upses: [{ id: 'ups', port: m.port, pollIntervalS: 1 }],
+          upses: ports.map((port, n) => ({
+            id: upses > 1 ? `ups${n + 1}` : 'ups',
+            port,
+            pollIntervalS: 1,
+          })),
           mqttUrl: broker.url,
           registry,
           logLevel: 'info',
