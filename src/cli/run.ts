@@ -65,6 +65,8 @@ export async function startBridge(
       keepaliveS: m.keepaliveS,
       reconnectPeriodMs: m.reconnectPeriodMs,
       bridgeStateTopic: topics.bridgeState(),
+      // The `debug` package's variable: whoever sets it wants mqtt.js's trace printed.
+      libraryTrace: (process.env.DEBUG ?? '') !== '',
     },
     logger.child({ module: 'mqtt' }),
     { clock },

@@ -26,7 +26,16 @@ export interface GatewayOptions {
   reconnectPeriodMs: number;
   /** Topic of the bridge's own availability: `online` on connect, `offline` as last will. */
   bridgeStateTopic: string;
+  /**
+   * mqtt.js's own trace (the `debug` package, `DEBUG=mqttjs*`). Off, its log calls go to a
+   * function that does nothing: through `debug` each of the ~10 calls of a publish builds an
+   * argument array even when nothing is printed.
+   */
+  libraryTrace?: boolean;
 }
+
+/** mqtt.js's log when its trace is off. */
+function ignoreLog(): void {}
 
 export interface IncomingMessage {
   topic: string;
@@ -160,6 +169,7 @@ export class MqttGateway {
       // allocation per packet id or length written. A bridge publishes a few packets a
       // second at most per UPS.
       writeCache: false,
+      ...(o.libraryTrace === true ? {} : { log: ignoreLog }),
       rejectUnauthorized: o.rejectUnauthorized,
       will: { topic: o.bridgeStateTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     };

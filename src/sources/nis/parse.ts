@@ -44,15 +44,20 @@ export function parseStatusLines(lines: readonly string[], warnings?: string[]):
   return records;
 }
 
+/** A decimal number at the start, followed by a blank or the end. */
+const NIS_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:\s|$)/;
+
 /**
  * Parses a number the way apcupsd writes them: the first token of the value, with optional
  * leading blanks and zeros (`  24.0 Percent Load Capacity`, `097.0 Volts`). `N/A` and
  * anything not numeric give undefined.
  */
 export function parseNisNumber(text: string): number | undefined {
-  const token = trimNis(text).split(/\s+/, 1)[0] ?? '';
-  if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(token)) return undefined;
-  const value = Number(token);
+  const trimmed = trimNis(text);
+  // The first token is a plain decimal (nothing glued to it, e.g. no `1e3` or `12.5.3`), so
+  // parseFloat reads exactly that token: no split into an array on every value of every poll.
+  if (!NIS_NUMBER.test(trimmed)) return undefined;
+  const value = Number.parseFloat(trimmed);
   return Number.isFinite(value) ? value : undefined;
 }
 

@@ -59,6 +59,7 @@ const EVENT_HINT_FIELDS = [
   'transfers',
   'last_on_battery_at',
 ] as const satisfies readonly (keyof UpsData)[];
+type HintField = (typeof EVENT_HINT_FIELDS)[number];
 
 /**
  * NIS cannot carry commands (docs/protocols/nis.md#running-apcupsd-without-a-ups), so nothing is advertised. The sticky
@@ -90,7 +91,8 @@ export class NisSource implements UpsSource {
   private readonly opts: NisSourceOptions;
   private readonly tracker = new EventLogTracker();
   private lifetime = new AbortController();
-  private lastHints: string | undefined;
+  /** The hint fields' values at the last read (see EVENT_HINT_FIELDS), in their order. */
+  private lastHints: (UpsData[HintField] | undefined)[] | undefined;
   private lastWarnings = '';
   private previousReadFailed = false;
   private haveEventsBaseline = false;
@@ -225,11 +227,30 @@ export class NisSource implements UpsSource {
     return { data: mapped.data, unknown: mapped.unknown };
   }
 
+  /**
+   * Records the hint fields of `data`; true when one differs from the last read's (the first
+   * read has nothing to differ from). Compared in place: this runs on every poll.
+   */
+  private noteHints(data: UpsData): boolean {
+    const last = this.lastHints;
+    if (last === undefined) {
+      this.lastHints = EVENT_HINT_FIELDS.map((k) => data[k]);
+      return false;
+    }
+    let changed = false;
+    for (let i = 0; i < EVENT_HINT_FIELDS.length; i++) {
+      const value = data[EVENT_HINT_FIELDS[i] as HintField];
+      if (value !== last[i]) {
+        last[i] = value;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
   private async fetchEventsIfDue(data: UpsData, signal: AbortSignal): Promise<UpsEvent[]> {
     const now = this.opts.clock.now();
-    const hints = JSON.stringify(EVENT_HINT_FIELDS.map((k) => data[k] ?? null));
-    const hinted = this.lastHints !== undefined && hints !== this.lastHints;
-    this.lastHints = hints;
+    const hinted = this.noteHints(data);
     if (!this.eventsDue(now, hinted)) return [];
 
     this.lastEventsFetchAt = now;

@@ -125,12 +125,12 @@ const OPTS: GatewayOptions = {
   bridgeStateTopic: 'ups2mqtt/bridge/state',
 };
 
-function setup() {
+function setup(overrides: Partial<GatewayOptions> = {}) {
   const client = new FakeClient();
   const clock = new ManualClock(1_000_000);
   const { logger, lines } = captureLogger();
   const connects: IClientOptions[] = [];
-  const gateway = new MqttGateway(OPTS, logger, {
+  const gateway = new MqttGateway({ ...OPTS, ...overrides }, logger, {
     clock,
     connect: (_url, opts) => {
       connects.push(opts);
@@ -170,6 +170,19 @@ describe('MqttGateway', () => {
     const t = setup();
     t.gateway.start();
     assert.equal(t.connects[0]?.writeCache, false);
+  });
+
+  it("silences mqtt.js's debug trace unless asked for (DEBUG=mqttjs* still works then)", () => {
+    const quiet = setup();
+    quiet.gateway.start();
+    assert.equal(typeof quiet.connects[0]?.log, 'function');
+    assert.equal(
+      quiet.connects[0]?.log?.('publish :: message `%s` to topic `%s`', 'x', 'y'),
+      undefined,
+    );
+    const traced = setup({ libraryTrace: true });
+    traced.gateway.start();
+    assert.equal(traced.connects[0]?.log, undefined);
   });
 
   it('connects with the last will and publishes the birth on the same topic, retained, QoS 1', () => {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   parseNisNumber,
   parseNisTimestamp,
@@ -123,6 +124,41 @@ describe('parseNisNumber', () => {
       assert.equal(parseNisNumber(text), expected);
     });
   }
+
+  it('reads exactly the first blank-separated token as a plain decimal (random values)', () => {
+    // The definition the parser implements without splitting: trim blanks and NULs, take
+    // the text up to the first blank, and accept it only when all of it is a decimal.
+    const byDefinition = (text: string): number | undefined => {
+      const token = trimNis(text).split(/\s+/, 1)[0] ?? '';
+      if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(token)) return undefined;
+      const value = Number(token);
+      return Number.isFinite(value) ? value : undefined;
+    };
+    const piece = fc.constantFrom(
+      ...'0123456789'.split(''),
+      '.',
+      '+',
+      '-',
+      'e',
+      'x',
+      ' ',
+      '\t',
+      '\0',
+      '\u00a0',
+      '\u2028',
+      'V',
+      '/',
+      'N',
+      '9'.repeat(400),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        assert.equal(parseNisNumber(text), byDefinition(text), JSON.stringify(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
 
 describe('parseNisTimestamp', () => {
