@@ -3,7 +3,7 @@
  * the readers are thin file reads. Measuring from outside means the bridge runs unmodified.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Ups2MqttError } from '../../src/core/errors.ts';
 
 /** User and system CPU time of a process (all its threads), in clock ticks. */
@@ -62,6 +62,31 @@ export function readCpuTicks(pid: number): CpuTicks {
 
 export function readMemory(pid: number): ProcMemory {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+/**
+ * The `voluntary_ctxt_switches:` count of a `/proc/<pid>/task/<tid>/status`: how often the
+ * thread gave up the CPU to wait (a sleep, a poll, a read), i.e. its wake-ups.
+ */
+export function parseVoluntarySwitches(text: string): number {
+  const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(text);
+  if (m?.[1] === undefined) {
+    throw new Ups2MqttError('PROTOCOL_ERROR', 'no voluntary_ctxt_switches line in a status file');
+  }
+  return Number(m[1]);
+}
+
+/** Voluntary context switches of all live threads of `pid` (threads gone are not seen). */
+export function readVoluntarySwitches(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += parseVoluntarySwitches(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return total;
 }
 
 /** Clock ticks per second (`getconf CLK_TCK`, 100 on every common Linux build). */

@@ -7,8 +7,10 @@ import {
   parseMachineStat,
   parseProcStat,
   parseProcStatus,
+  parseVoluntarySwitches,
   readCpuTicks,
   readMemory,
+  readVoluntarySwitches,
 } from '../lib/procfs.ts';
 
 /** A real /proc/<pid>/stat line layout; utime = 1234 and stime = 567 (fields 14 and 15). */
@@ -41,11 +43,29 @@ describe('parseProcStatus', () => {
   });
 });
 
+describe('parseVoluntarySwitches', () => {
+  it('reads the voluntary count, not the involuntary one', () => {
+    const text =
+      'Name:\tnode\nThreads:\t7\nvoluntary_ctxt_switches:\t4211\nnonvoluntary_ctxt_switches:\t93\n';
+    equal(parseVoluntarySwitches(text), 4211);
+  });
+  it('rejects a status without the line', () => {
+    throws(() => parseVoluntarySwitches('Name:\tx\nnonvoluntary_ctxt_switches:\t3\n'), {
+      code: 'PROTOCOL_ERROR',
+    });
+  });
+});
+
 describe('readers on this very process', () => {
   it('CPU ticks and RSS are positive', () => {
     const ticks = readCpuTicks(process.pid);
     equal(ticks.utime + ticks.stime >= 0, true);
     equal(readMemory(process.pid).rssKb > 1000, true);
+  });
+  it('counts a wake-up of this process', async () => {
+    const before = readVoluntarySwitches(process.pid);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    equal(readVoluntarySwitches(process.pid) > before, true);
   });
 });
 
