@@ -203,11 +203,13 @@ function parseStatFlag(value: string): number | undefined {
 /**
  * Duplicate keys without a Set per reply (its growth was ~4 % of what a poll of a changing
  * UPS allocates): each key remembers the number of the last mapping that saw it. The map
- * holds the keys servers send, ~60; it is emptied should it ever pass MAX_KEYS_SEEN.
+ * holds the keys servers send (a few dozen: FIELDS knows 66); it is emptied before a
+ * mapping once it holds more than MAX_KEYS_SEEN, so odd servers can make it hold ~1 MiB at
+ * most (those plus one reply's 512 lines of at most 1 KiB: client.ts, framing.ts).
  */
 const lastSeenIn = new Map<string, number>();
 let mappings = 0;
-const MAX_KEYS_SEEN = 4096;
+const MAX_KEYS_SEEN = 512;
 
 /** A number for the next mapping, never one that a key in `lastSeenIn` still holds. */
 function nextMapping(): number {
