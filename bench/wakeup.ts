@@ -17,6 +17,7 @@
  *   node --import tsx bench/wakeup.ts [--rounds 3] [--settle 5] [--window 60] [--out wakeup]
  */
 import type { ManagedProcess } from '../test/helpers/process.ts';
+import { monoMs, sleep } from './lib/clock.ts';
 import { type FlagSpec, flagHelp, parseFlags } from './lib/flags.ts';
 import { clockTicksPerSecond, readVoluntarySwitches } from './lib/procfs.ts';
 import { treeCpuNs } from './lib/proctree.ts';
@@ -59,8 +60,6 @@ interface Measured {
   readonly usPerWakeup: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 runBench(async (registry) => {
   const flags = parseFlags(process.argv.slice(2), FLAGS);
   if (flags.help) {
@@ -76,10 +75,10 @@ runBench(async (registry) => {
     const read = (): [number, number][] =>
       procs.map((p) => [treeCpuNs(p.pid, hz), readVoluntarySwitches(p.pid)]);
     const before = read();
-    const t0 = performance.now();
+    const t0 = monoMs();
     await sleep(flags.number('window') * 1000);
     const after = read();
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = (monoMs() - t0) / 1000;
     const round_: Record<string, Measured> = {};
     SUBJECTS.forEach((s, i) => {
       const cpuNs = (after[i]?.[0] ?? 0) - (before[i]?.[0] ?? 0);
